@@ -1,0 +1,505 @@
+"""Checks of meaning on a loaded basin: ids, graph, bounds, tables. Each returns problems.
+
+The schema (:mod:`nexusmodel.basin.schema`) has already checked shapes and ranges; these
+checks look across fields, nodes and files. Every problem names the file, the node or row,
+the field, the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nexusmodel.basin.schema import (
+    DemandNode,
+    EnvironmentNode,
+    ReservoirNode,
+)
+from nexusmodel.errors import Problem, did_you_mean
+
+if TYPE_CHECKING:
+    from nexusmodel.basin.basin import Basin
+
+Check = Callable[["Basin"], list[Problem]]
+
+
+def _yaml(basin: Basin) -> str:
+    return str(basin.path / "basin.yaml")
+
+
+def _table(basin: Basin, name: str) -> str:
+    from nexusmodel.basin.schema import DEFAULT_TABLES
+
+    ref = basin.spec.tables.get(name, DEFAULT_TABLES.get(name))
+    return str(basin.path / ref.path) if ref else str(basin.path)
+
+
+def check_ids(basin: Basin) -> list[Problem]:
+    """Node ids are unique, countries are declared, links join existing water nodes once."""
+    problems = []
+    seen: set[str] = set()
+    for node in basin.spec.nodes:
+        if node.id in seen:
+            problems.append(
+                Problem(
+                    f"{_yaml(basin)}: nodes[{node.id}].id", "duplicate id", "ids must be unique"
+                )
+            )
+        seen.add(node.id)
+        if node.country not in basin.spec.countries:
+            problems.append(
+                Problem(
+                    f"{_yaml(basin)}: nodes[{node.id}].country",
+                    f"= {node.country!r}: not in the basin's countries",
+                    did_you_mean(node.country, basin.spec.countries),
+                )
+            )
+    water = set(basin.water_node_ids)
+    pairs: set[tuple[str, str]] = set()
+    for link in basin.links:
+        for end, value in (("from", link.from_), ("to", link.to)):
+            if value not in water:
+                fix = (
+                    "energy systems take no links; plants deliver to them by country"
+                    if value in basin.nodes
+                    else did_you_mean(value, water)
+                )
+                problems.append(
+                    Problem(
+                        f"{_yaml(basin)}: links[{link.id}].{end}",
+                        f"= {value!r}: no such water node",
+                        fix,
+                    )
+                )
+        if (link.from_, link.to) in pairs:
+            problems.append(
+                Problem(
+                    f"{_yaml(basin)}: links[{link.id}]", "duplicate link", "merge the two links"
+                )
+            )
+        pairs.add((link.from_, link.to))
+    return problems
+
+
+def _is_outlet(node: object) -> bool:
+    return getattr(node, "type", "") == "sink" or (
+        isinstance(node, EnvironmentNode) and node.terminal
+    )
+
+
+def check_graph(basin: Basin) -> list[Problem]:
+    """The network has no cycles and every water node drains to a sink or terminal lake."""
+    problems = []
+    water = basin.water_node_ids
+    out: dict[str, list[str]] = {n: [] for n in water}
+    for link in basin.links:
+        if link.from_ in out and link.to in out:
+            out[link.from_].append(link.to)
+    for node_id in water:
+        node = basin.nodes[node_id]
+        if _is_outlet(node) and out[node_id]:
+            problems.append(
+                Problem(
+                    f"{_yaml(basin)}: nodes[{node_id}]",
+                    f"is an outlet ({node.type}) but has outgoing links {out[node_id]}",
+                    "remove the links, or make it a junction",
+                )
+            )
+    # cycles: iterative depth-first search with colours
+    colour = dict.fromkeys(water, 0)
+    for root in water:
+        if colour[root]:
+            continue
+        stack = [(root, iter(out[root]))]
+        colour[root] = 1
+        path = [root]
+        while stack:
+            node_id, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                colour[node_id] = 2
+                stack.pop()
+                path.pop()
+            elif colour[child] == 1:
+                cycle = path[path.index(child) :] + [child]
+                problems.append(
+                    Problem(
+                        f"{_yaml(basin)}: links",
+                        f"cycle {' > '.join(cycle)}",
+                        "water must flow downhill: remove one link",
+                    )
+                )
+                colour[child] = 2
+            elif colour[child] == 0:
+                colour[child] = 1
+                stack.append((child, iter(out[child])))
+                path.append(child)
+    if problems:
+        return problems
+    # draining: reverse reachability from outlets
+    into: dict[str, list[str]] = {n: [] for n in water}
+    for src, dsts in out.items():
+        for dst in dsts:
+            into[dst].append(src)
+    reached = {n for n in water if _is_outlet(basin.nodes[n])}
+    if not reached:
+        problems.append(
+            Problem(_yaml(basin), "no sink or terminal lake", "add a node of type sink")
+        )
+    frontier = list(reached)
+    while frontier:
+        for upstream in into[frontier.pop()]:
+            if upstream not in reached:
+                reached.add(upstream)
+                frontier.append(upstream)
+    for node_id in water:
+        if node_id not in reached:
+            problems.append(
+                Problem(
+                    f"{_yaml(basin)}: nodes[{node_id}]",
+                    "does not drain to a sink or terminal lake",
+                    "add a link downstream from it",
+                )
+            )
+    return problems
+
+
+def check_reservoirs(basin: Basin) -> list[Problem]:
+    """Storage bounds are ordered; level-area-storage tables are monotonic and cover them."""
+    problems = []
+    las_file = _table(basin, "level_area_storage")
+    for node in basin.nodes_of_type("reservoir"):
+        assert isinstance(node, ReservoirNode)
+        where = f"{_yaml(basin)}: nodes[{node.id}]"
+        if node.dead_storage_hm3 > node.capacity_hm3:
+            problems.append(
+                Problem(
+                    f"{where}.dead_storage_hm3",
+                    f"= {node.dead_storage_hm3}: above capacity_hm3 = {node.capacity_hm3}",
+                    "dead storage must be <= capacity",
+                )
+            )
+        if not node.dead_storage_hm3 <= node.initial_storage_hm3 <= node.capacity_hm3:
+            problems.append(
+                Problem(
+                    f"{where}.initial_storage_hm3",
+                    f"= {node.initial_storage_hm3}: outside [{node.dead_storage_hm3}, {node.capacity_hm3}]",
+                    "initial storage must lie between dead storage and capacity",
+                )
+            )
+        table = basin.tables.level_area_storage.get(node.id)
+        if table is None:
+            if node.hydropower is not None:
+                problems.append(
+                    Problem(
+                        las_file,
+                        f"no level-area-storage rows for {node.id}",
+                        "a reservoir with a plant needs one for its head",
+                    )
+                )
+            continue
+        if len(table) < 2:
+            problems.append(Problem(f"{las_file}: node {node.id}", "needs at least 2 rows"))
+            continue
+        for col in ("level_m", "area_km2", "storage_hm3"):
+            values = table[col].to_numpy()
+            steps = np.diff(values)
+            if (steps <= 0).any() if col != "area_km2" else (steps < 0).any():
+                row = int(np.argmax(steps <= 0 if col != "area_km2" else steps < 0)) + 1
+                problems.append(
+                    Problem(
+                        f"{las_file}: node {node.id}, row {row + 1}, column {col}",
+                        f"= {values[row]}: not increasing (previous {values[row - 1]})",
+                        "sort the rows by level; levels and storages must increase",
+                    )
+                )
+            if (values < 0).any() and col != "level_m":
+                problems.append(
+                    Problem(
+                        f"{las_file}: node {node.id}, column {col}",
+                        "negative value",
+                        "must be >= 0",
+                    )
+                )
+        storage = table["storage_hm3"]
+        if (
+            storage.max() < node.capacity_hm3 * 0.999
+            or storage.min() > node.dead_storage_hm3 * 1.001 + 1e-9
+        ):
+            problems.append(
+                Problem(
+                    f"{las_file}: node {node.id}",
+                    f"storage column spans {storage.min()}..{storage.max()} hm3, not the operating range "
+                    f"{node.dead_storage_hm3}..{node.capacity_hm3}",
+                    "extend the table from dead storage to capacity",
+                )
+            )
+        if node.hydropower and node.hydropower.tailwater_level_m >= table["level_m"].max():
+            problems.append(
+                Problem(
+                    f"{where}.hydropower.tailwater_level_m",
+                    f"= {node.hydropower.tailwater_level_m}: not below the full level {table['level_m'].max()}",
+                    "the tailwater must lie below the reservoir level",
+                )
+            )
+    rules = basin.tables.rule_curves
+    rule_file = _table(basin, "rule_curves")
+    reservoirs = {n.id: n for n in basin.nodes_of_type("reservoir")}
+    for node_id, bound in rules.index:
+        if node_id not in reservoirs:
+            problems.append(
+                Problem(
+                    f"{rule_file}: node {node_id}",
+                    "not a reservoir",
+                    did_you_mean(str(node_id), reservoirs),
+                )
+            )
+            continue
+        if bound not in ("min", "max"):
+            problems.append(
+                Problem(f"{rule_file}: node {node_id}, bound", f"= {bound!r}", "use 'min' or 'max'")
+            )
+            continue
+        values = rules.loc[(node_id, bound)].to_numpy(dtype=float)
+        cap = reservoirs[node_id].capacity_hm3  # type: ignore[union-attr]
+        if (values < 0).any() or (values > cap).any():
+            problems.append(
+                Problem(
+                    f"{rule_file}: node {node_id}, {bound}",
+                    f"values outside [0, {cap}] hm3",
+                    "keep rule curves within capacity",
+                )
+            )
+    for node_id in {n for n, _ in rules.index}:
+        if (node_id, "min") in rules.index and (node_id, "max") in rules.index:
+            lo = rules.loc[(node_id, "min")].to_numpy(dtype=float)
+            hi = rules.loc[(node_id, "max")].to_numpy(dtype=float)
+            if (lo > hi).any():
+                month = int(np.argmax(lo > hi)) + 1
+                problems.append(
+                    Problem(
+                        f"{rule_file}: node {node_id}, month {month}",
+                        f"min {lo[month - 1]} > max {hi[month - 1]}",
+                        "min must be <= max",
+                    )
+                )
+    return problems
+
+
+def check_series_tables(basin: Basin) -> list[Problem]:
+    """Inflow, evaporation, crop, area, municipal and energy tables match the nodes and are sane."""
+    problems = []
+    t = basin.tables
+    sources = basin.ids_of_type("source")
+    inflow_file = _table(basin, "inflows")
+    for s in sources:
+        if s not in t.inflows.columns:
+            problems.append(
+                Problem(
+                    inflow_file, f"no column for source {s}", "add a column named after the node id"
+                )
+            )
+    for col in t.inflows.columns:
+        if col not in sources:
+            problems.append(
+                Problem(
+                    f"{inflow_file}: column {col}",
+                    "not a source node",
+                    did_you_mean(str(col), sources),
+                )
+            )
+        elif (t.inflows[col] < 0).any():
+            month = int(t.inflows.index[t.inflows[col] < 0][0])
+            problems.append(
+                Problem(
+                    f"{inflow_file}: month {month}, column {col}",
+                    f"= {t.inflows.loc[month, col]}: negative inflow",
+                    "inflows must be >= 0",
+                )
+            )
+    if t.inflows_historical is not None:
+        hist = t.inflows_historical
+        if (hist < 0).to_numpy().any():
+            problems.append(
+                Problem(
+                    _table(basin, "inflows_historical"), "negative inflow", "inflows must be >= 0"
+                )
+            )
+    reservoirs = basin.ids_of_type("reservoir")
+    for node_id in t.evaporation.index:
+        if node_id not in reservoirs:
+            problems.append(
+                Problem(
+                    f"{_table(basin, 'evaporation')}: node {node_id}",
+                    "not a reservoir",
+                    did_you_mean(str(node_id), reservoirs),
+                )
+            )
+    crops_file = _table(basin, "crops")
+    crops = set(t.crops.index)
+    for crop, row in t.crops.iterrows():
+        for field in ("ky", "max_yield_t_per_ha", "price_usd_per_t", "cost_usd_per_ha"):
+            if row[field] < 0 or (field == "ky" and row[field] == 0):
+                problems.append(
+                    Problem(
+                        f"{crops_file}: crop {crop}, {field}",
+                        f"= {row[field]}",
+                        "must be > 0" if field == "ky" else "must be >= 0",
+                    )
+                )
+    cwr_file = _table(basin, "crop_water_requirements")
+    for crop in crops:
+        if crop not in t.crop_water_requirements.index:
+            problems.append(
+                Problem(
+                    cwr_file, f"no row for crop {crop}", "add its monthly net irrigation need (mm)"
+                )
+            )
+    if len(t.crop_water_requirements) and (t.crop_water_requirements.to_numpy() < 0).any():
+        problems.append(Problem(cwr_file, "negative water requirement", "must be >= 0"))
+    areas_file = _table(basin, "irrigated_areas")
+    districts = basin.ids_of_type("irrigation")
+    for (node_id, crop), area in t.irrigated_areas.items():
+        if node_id not in districts:
+            problems.append(
+                Problem(
+                    f"{areas_file}: node {node_id}",
+                    "not an irrigation node",
+                    did_you_mean(str(node_id), districts),
+                )
+            )
+        if crop not in crops:
+            problems.append(
+                Problem(
+                    f"{areas_file}: node {node_id}, crop {crop}",
+                    "crop not in the crop table",
+                    did_you_mean(str(crop), crops or ["(none)"]),
+                )
+            )
+        if area < 0:
+            problems.append(
+                Problem(
+                    f"{areas_file}: node {node_id}, crop {crop}, area_ha",
+                    f"= {area}",
+                    "areas must be >= 0",
+                )
+            )
+    listed = {n for n, _ in t.irrigated_areas.index}
+    for d in districts:
+        if d not in listed:
+            problems.append(
+                Problem(
+                    areas_file, f"no areas for irrigation node {d}", "add rows node,crop,area_ha"
+                )
+            )
+    mun_file = _table(basin, "municipal")
+    for m in basin.ids_of_type("municipal"):
+        if m not in t.municipal.index:
+            problems.append(
+                Problem(
+                    mun_file, f"no row for municipal node {m}", "add population and per-capita use"
+                )
+            )
+        elif (t.municipal.loc[m] < 0).any():
+            problems.append(Problem(f"{mun_file}: node {m}", "negative value", "must be >= 0"))
+    energy_file = _table(basin, "energy")
+    for es in basin.ids_of_type("energy_system"):
+        if es not in t.energy.index.get_level_values("node"):
+            problems.append(
+                Problem(energy_file, f"no rows for energy system {es}", "add 12 monthly rows")
+            )
+            continue
+        rows = t.energy.loc[es]
+        if sorted(rows.index) != list(range(1, 13)):
+            problems.append(
+                Problem(f"{energy_file}: node {es}", "needs one row for each month 1..12")
+            )
+            continue
+        if (rows < 0).to_numpy().any():
+            problems.append(Problem(f"{energy_file}: node {es}", "negative value", "must be >= 0"))
+        bad = rows[
+            (rows.export_price_usd_per_mwh >= rows.thermal_cost_usd_per_mwh)
+            | (rows.export_price_usd_per_mwh >= rows.import_price_usd_per_mwh)
+        ]
+        if len(bad):
+            month = int(bad.index[0])
+            problems.append(
+                Problem(
+                    f"{energy_file}: node {es}, month {month}, export_price_usd_per_mwh",
+                    f"= {bad.export_price_usd_per_mwh.iloc[0]}: not below the thermal cost and import price",
+                    "keep exports cheaper, or the model would burn fuel (or import) to export",
+                )
+            )
+    for node_id in t.energy.index.get_level_values("node").unique():
+        if node_id not in basin.ids_of_type("energy_system"):
+            problems.append(Problem(f"{energy_file}: node {node_id}", "not an energy system node"))
+    return problems
+
+
+def check_nodes(basin: Basin) -> list[Problem]:
+    """Per-type consistency: demand curves concave, plants have an energy system, outlets."""
+    problems = []
+    systems = set(basin.ids_of_type("energy_system"))
+    for node in basin.spec.nodes:
+        where = f"{_yaml(basin)}: nodes[{node.id}]"
+        if isinstance(node, DemandNode):
+            shares = [s.share for s in node.benefit_segments]
+            values = [s.value_usd_per_m3 for s in node.benefit_segments]
+            if abs(sum(shares) - 1) > 1e-6:
+                problems.append(
+                    Problem(
+                        f"{where}.benefit_segments",
+                        f"shares add up to {sum(shares):g}",
+                        "they must add up to 1",
+                    )
+                )
+            if any(b > a for a, b in zip(values, values[1:], strict=False)):
+                problems.append(
+                    Problem(
+                        f"{where}.benefit_segments",
+                        f"values {values} increase",
+                        "a demand curve falls: list segments from the highest value down",
+                    )
+                )
+        if node.type in ("reservoir", "hydropower"):
+            has_plant = node.type == "hydropower" or getattr(node, "hydropower", None) is not None
+            if has_plant:
+                es = basin.energy_system_of(node)  # type: ignore[arg-type]
+                if not es:
+                    problems.append(
+                        Problem(
+                            where,
+                            f"has a plant but no energy system serves country {node.country}",
+                            "add an energy_system node for it",
+                        )
+                    )
+                elif es not in systems:
+                    problems.append(
+                        Problem(
+                            f"{where}.energy_system",
+                            f"= {es!r}: not an energy system",
+                            did_you_mean(es, systems or ["(none)"]),
+                        )
+                    )
+    return problems
+
+
+CHECKS: tuple[Check, ...] = (
+    check_ids,
+    check_graph,
+    check_reservoirs,
+    check_series_tables,
+    check_nodes,
+)
+
+
+def check_basin(basin: Basin) -> list[Problem]:
+    """Every problem found by every check (the graph checks only if ids are sound)."""
+    problems = check_ids(basin)
+    if problems:
+        return problems
+    for check in CHECKS[1:]:
+        problems += check(basin)
+    return problems

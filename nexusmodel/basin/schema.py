@@ -1,0 +1,233 @@
+"""The structure of ``basin.yaml``: pydantic models that reject unknown keys.
+
+Every quantity carries its unit in its key (``capacity_hm3``, ``installed_mw``). Meaning
+(ids exist, the graph drains, tables are monotonic) is checked afterwards in
+:mod:`nexusmodel.basin.checks`; this module checks only shape and ranges.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NonNeg = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Monthly = Annotated[list[float], Field(min_length=12, max_length=12)]
+
+NODE_TYPES = (
+    "source",
+    "reservoir",
+    "hydropower",
+    "irrigation",
+    "municipal",
+    "demand",
+    "environment",
+    "junction",
+    "sink",
+    "energy_system",
+)
+
+
+class Spec(BaseModel):
+    """Base of every file model: immutable, unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class NodeBase(Spec):
+    """What every node has."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    name: str
+    country: str
+    description: str = ""
+    position: tuple[float, float] | None = None  # schematic-map position (x, y), any units
+
+
+class PlantSpec(Spec):
+    """A hydropower plant on a reservoir outlet; head comes from the reservoir level."""
+
+    installed_mw: Positive
+    efficiency: Annotated[float, Field(gt=0, le=1)] = 0.88
+    max_turbine_flow_m3s: Positive
+    tailwater_level_m: float
+    energy_system: str | None = None  # defaults to the energy system of the node's country
+
+
+class SourceNode(NodeBase):
+    """Headwater or lateral inflow; its series is the column ``id`` of the inflow table."""
+
+    type: Literal["source"]
+
+
+class ReservoirNode(NodeBase):
+    """Storage with net evaporation, optional rule curves and an optional plant."""
+
+    type: Literal["reservoir"]
+    capacity_hm3: Positive
+    dead_storage_hm3: NonNeg = 0.0
+    initial_storage_hm3: NonNeg
+    end_storage: Literal["initial", "free", "value"] = "initial"
+    terminal_value_usd_per_m3: NonNeg = 0.0  # used when end_storage == "value"
+    hydropower: PlantSpec | None = None
+
+
+class HydropowerNode(NodeBase):
+    """A run-of-river plant with a fixed head; water passes through (turbines or spill)."""
+
+    type: Literal["hydropower"]
+    installed_mw: Positive
+    efficiency: Annotated[float, Field(gt=0, le=1)] = 0.88
+    max_turbine_flow_m3s: Positive
+    head_m: Positive
+    energy_system: str | None = None
+
+
+class IrrigationNode(NodeBase):
+    """An irrigation district; areas by crop come from the irrigated-area table."""
+
+    type: Literal["irrigation"]
+    conveyance_efficiency: Annotated[float, Field(gt=0, le=1)]
+    field_efficiency: Annotated[float, Field(gt=0, le=1)]
+    return_fraction: Fraction  # share of the losses (gross - net) that returns downstream
+
+
+class MunicipalNode(NodeBase):
+    """Towns and industry; population and per-capita use come from the municipal table."""
+
+    type: Literal["municipal"]
+    return_fraction: Fraction = 0.6
+    shortage_penalty_usd_per_m3: NonNeg = 10.0
+
+
+class BenefitSegment(Spec):
+    """One segment of a concave benefit curve: a share of the demand and its value."""
+
+    share: Annotated[float, Field(gt=0, le=1)]
+    value_usd_per_m3: NonNeg
+
+
+class DemandNode(NodeBase):
+    """Any user with an economic demand curve (CALVIN-style piecewise-linear benefit)."""
+
+    type: Literal["demand"]
+    monthly_demand_hm3: Monthly
+    benefit_segments: list[BenefitSegment] = Field(min_length=1)
+    return_fraction: Fraction = 0.0
+
+
+class EnvironmentNode(NodeBase):
+    """An ecological flow on a reach, or a terminal lake or sea (water leaves at a sink)."""
+
+    type: Literal["environment"]
+    min_flow_m3s: Monthly | NonNeg = 0.0
+    annual_target_hm3: NonNeg = 0.0
+    hard: bool = False
+    penalty_usd_per_m3: NonNeg = 0.5
+    terminal: bool = False  # a lake or sea: water that reaches it stays there
+
+
+class JunctionNode(NodeBase):
+    """A confluence or a diversion point."""
+
+    type: Literal["junction"]
+
+
+class SinkNode(NodeBase):
+    """An outlet or spill depression; water that reaches it leaves the basin."""
+
+    type: Literal["sink"]
+    penalty_usd_per_m3: NonNeg = 0.0  # e.g. unwanted spill to the Arnasay depression
+
+
+class EnergySystemNode(NodeBase):
+    """One country's electricity balance; monthly demand and prices are in the energy table."""
+
+    type: Literal["energy_system"]
+    thermal_capacity_mw: NonNeg
+    import_capacity_mw: NonNeg = 0.0
+    export_capacity_mw: NonNeg = 0.0
+    unserved_penalty_usd_per_mwh: NonNeg = 500.0
+
+
+Node = Annotated[
+    SourceNode
+    | ReservoirNode
+    | HydropowerNode
+    | IrrigationNode
+    | MunicipalNode
+    | DemandNode
+    | EnvironmentNode
+    | JunctionNode
+    | SinkNode
+    | EnergySystemNode,
+    Field(discriminator="type"),
+]
+
+
+class LinkSpec(Spec):
+    """A river reach, canal or return channel carrying flow from one node to another."""
+
+    from_: str = Field(alias="from")
+    to: str
+    name: str = ""
+    kind: Literal["river", "canal", "return", "spill"] = "river"
+    capacity_m3s: NonNeg | None = None
+    loss_fraction: Fraction = 0.0
+    min_flow_m3s: NonNeg = 0.0  # soft: shortfall is a named slack with a penalty
+    min_flow_penalty_usd_per_m3: NonNeg = 0.1
+    cost_usd_per_m3: float = 0.0
+
+    @property
+    def id(self) -> str:
+        return f"{self.from_}>{self.to}"
+
+
+class TableRef(Spec):
+    """A CSV table beside basin.yaml and the unit its values are in."""
+
+    path: str
+    unit: str
+
+
+#: Tables a basin may have, the unit each must declare, and whether it is required.
+TABLE_UNITS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "inflows": (("m3/s", "hm3/month"), True),
+    "inflows_historical": (("m3/s", "hm3/month"), False),
+    "evaporation": (("mm/month",), False),
+    "level_area_storage": (("m, km2, hm3",), False),
+    "rule_curves": (("hm3",), False),
+    "crops": (("t/ha, USD/t, USD/ha",), False),
+    "crop_water_requirements": (("mm/month",), False),
+    "irrigated_areas": (("ha",), False),
+    "municipal": (("persons, l/cap/day, hm3/year",), False),
+    "energy": (("GWh/month, USD/MWh",), False),
+}
+
+DEFAULT_TABLES: dict[str, TableRef] = {
+    "inflows": TableRef(path="inflows.csv", unit="m3/s"),
+    "evaporation": TableRef(path="evaporation.csv", unit="mm/month"),
+    "level_area_storage": TableRef(path="level_area_storage.csv", unit="m, km2, hm3"),
+    "rule_curves": TableRef(path="rule_curves.csv", unit="hm3"),
+    "crops": TableRef(path="crops.csv", unit="t/ha, USD/t, USD/ha"),
+    "crop_water_requirements": TableRef(path="crop_water_requirements.csv", unit="mm/month"),
+    "irrigated_areas": TableRef(path="irrigated_areas.csv", unit="ha"),
+    "municipal": TableRef(path="municipal.csv", unit="persons, l/cap/day, hm3/year"),
+    "energy": TableRef(path="energy.csv", unit="GWh/month, USD/MWh"),
+}
+
+
+class BasinFile(Spec):
+    """The whole of ``basin.yaml``."""
+
+    name: str
+    description: str
+    countries: list[str] = Field(min_length=1)
+    reference_period: str
+    illustrative: bool = True
+    units: dict[str, str] = Field(default_factory=dict)  # the convention, for readers
+    tables: dict[str, TableRef] = Field(default_factory=dict)
+    nodes: list[Node] = Field(min_length=1)
+    links: list[LinkSpec] = Field(min_length=1)

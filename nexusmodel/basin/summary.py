@@ -1,0 +1,49 @@
+"""The figures a planner checks first after loading a basin (``nexusmodel validate``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nexusmodel.basin.basin import Basin, m3s_to_hm3
+from nexusmodel.basin.schema import HydropowerNode, ReservoirNode
+
+MEAN_MONTH_DAYS = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def basin_summary(basin: Basin) -> dict[str, pd.DataFrame | float]:
+    """Nodes by type and country, natural inflow (km3/yr), storage (km3), MW, area (kha)."""
+    nodes = pd.DataFrame(
+        [(n.type, n.country) for n in basin.spec.nodes], columns=["type", "country"]
+    )
+    by_type = nodes.groupby(["type", "country"]).size().unstack(fill_value=0)
+    clim = basin.tables.inflows
+    inflow_km3 = {
+        s: float(m3s_to_hm3(clim[s].to_numpy(), MEAN_MONTH_DAYS).sum() / 1000) for s in clim.columns
+    }
+    country_of = {n.id: n.country for n in basin.spec.nodes}
+    rows = []
+    for n in basin.spec.nodes:
+        storage = n.capacity_hm3 / 1000 if isinstance(n, ReservoirNode) else 0.0
+        mw = 0.0
+        if isinstance(n, ReservoirNode) and n.hydropower:
+            mw = n.hydropower.installed_mw
+        elif isinstance(n, HydropowerNode):
+            mw = n.installed_mw
+        rows.append((n.country, inflow_km3.get(n.id, 0.0), storage, mw))
+    by_country = pd.DataFrame(
+        rows, columns=["country", "inflow_km3_per_yr", "storage_km3", "hydropower_mw"]
+    )
+    by_country = by_country.groupby("country").sum()
+    areas = basin.tables.irrigated_areas
+    if len(areas):
+        area_kha = areas.groupby(level="node").sum().groupby(country_of.get).sum() / 1000
+        by_country["irrigated_area_kha"] = area_kha.reindex(by_country.index, fill_value=0.0)
+    else:
+        by_country["irrigated_area_kha"] = 0.0
+    by_country.loc["total"] = by_country.sum()
+    return {
+        "nodes": by_type,
+        "by_country": by_country,
+        "inflow_km3_per_yr": sum(inflow_km3.values()),
+    }

@@ -1,0 +1,65 @@
+"""The hydro-economic optimization model: ``build_model(basin, options) -> ConcreteModel``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyomo.environ as pyo
+
+from nexusmodel.basin.basin import Basin
+from nexusmodel.model.balance import add_water_balance
+from nexusmodel.model.components import (
+    demand,
+    energy_system,
+    environment,
+    hydropower,
+    irrigation,
+    link,
+    municipal,
+    outlet,
+    reservoir,
+)
+from nexusmodel.model.context import BuildContext
+from nexusmodel.model.expr import linear
+from nexusmodel.model.options import ModelOptions
+
+#: Every component type, in build order (links first: others refer to link flows).
+COMPONENTS = (
+    link,
+    reservoir,
+    hydropower,
+    energy_system,
+    irrigation,
+    municipal,
+    demand,
+    environment,
+    outlet,
+)
+
+
+def build_model(
+    basin: Basin,
+    options: ModelOptions | None = None,
+    extra_constraints: Callable[[pyo.ConcreteModel, BuildContext], None] | None = None,
+) -> pyo.ConcreteModel:
+    """Assemble the Pyomo model of a basin with horizon series (see ``apply_scenario``).
+
+    One Block per component type (``m.reservoir.storage[r, t]``), then the water balance of
+    every node and step, then the objective (maximize discounted net benefit, million USD).
+    ``extra_constraints(m, ctx)`` may add a user's own rules. The context is kept as
+    ``m.context`` for solving and extracting results.
+    """
+    ctx = BuildContext.from_basin(basin, options or ModelOptions())
+    m = pyo.ConcreteModel(name=basin.name)
+    for component in COMPONENTS:
+        component.add_to_model(m, ctx)
+    add_water_balance(m, ctx, COMPONENTS)
+    if extra_constraints is not None:
+        extra_constraints(m, ctx)
+    terms = [component.objective(m, ctx) for component in COMPONENTS]
+    m.objective = pyo.Objective(expr=sum(terms, linear([], [])), sense=pyo.maximize)
+    m.context = ctx
+    return m
+
+
+__all__ = ["COMPONENTS", "BuildContext", "ModelOptions", "build_model"]

@@ -1,0 +1,107 @@
+"""Generic demand nodes with an economic demand curve in segments (CALVIN-style).
+
+Per node n and segment s (hm3 per step; values in USD/m3 = MUSD/hm3)::
+
+    0 <= x[n,s,t] <= share_s * demand[n,t];   delivery[n,t] = sum_s x[n,s,t]
+    benefit = sum_s value_s * x[n,s,t]        (concave: values fall from segment to segment)
+    sum of return links[n,t] = r * delivery[n,t]
+
+A linear benefit is the one-segment case. At the optimum, the marginal value of water at
+the node equals the value of the last segment served in part.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+import xarray as xr
+
+from nexusmodel.basin.schema import DemandNode
+from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.context import BuildContext, Term
+from nexusmodel.model.expr import linear
+
+NAME = "demand"
+
+
+def users(ctx: BuildContext) -> list[DemandNode]:
+    return ctx.basin.nodes_of_type("demand")  # type: ignore[return-value]
+
+
+def demand_hm3(ctx: BuildContext, node: str) -> np.ndarray:
+    return ctx.monthly(ctx.series.demand_hm3, node, "volume")
+
+
+def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
+    b = m.demand = pyo.Block()
+    nodes = users(ctx)
+    segments = [(n.id, s) for n in nodes for s in range(len(n.benefit_segments))]
+    b.segments = pyo.Set(initialize=segments, dimen=2, ordered=True)
+    b.ids = pyo.Set(initialize=[n.id for n in nodes], ordered=True)
+    share = {(n.id, s): seg.share for n in nodes for s, seg in enumerate(n.benefit_segments)}
+    demand = {n.id: demand_hm3(ctx, n.id) for n in nodes}
+    b.take = pyo.Var(
+        b.segments, ctx.steps, bounds=lambda _b, n, s, t: (0.0, float(share[n, s] * demand[n][t]))
+    )
+    rf = {n.id: n.return_fraction for n in nodes}
+    segs_of = {n.id: [s for (nn, s) in segments if nn == n.id] for n in nodes}
+
+    def returns(_b: pyo.Block, n: str, t: int) -> object:
+        """sum of return links[n,t] - r * sum_s x[n,s,t] = 0   (hm3)."""
+        links = ctx.links_out(n)
+        segs = segs_of[n]
+        return (
+            linear(
+                [1.0] * len(links) + [-rf[n]] * len(segs),
+                [m.link.flow[lid, t] for lid in links] + [b.take[n, s, t] for s in segs],
+            )
+            == 0
+        )
+
+    b.returns = pyo.Constraint(b.ids, ctx.steps, rule=returns)
+
+
+def balance_terms(m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]:
+    n = len(ctx.axis)
+    return [
+        Term(node.id, np.full(n, 1.0 - node.return_fraction), m.demand.take, (node.id, s))
+        for node in users(ctx)
+        for s in range(len(node.benefit_segments))
+    ]
+
+
+def balance_rhs(ctx: BuildContext) -> dict[str, np.ndarray]:
+    return {}
+
+
+def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
+    coefs: list[float] = []
+    variables: list[object] = []
+    for node in users(ctx):
+        for s, seg in enumerate(node.benefit_segments):
+            value = (
+                ctx.priority_weight("demand")
+                if ctx.options.objective == "priority"
+                else seg.value_usd_per_m3
+            )
+            coefs += list(value * ctx.discount)
+            variables += [m.demand.take[node.id, s, t] for t in ctx.steps]
+    return linear(coefs, variables)
+
+
+def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+    nodes = users(ctx)
+    n_seg = len(list(m.demand.segments))
+    takes = sol.array(m.demand.take, (n_seg, len(ctx.axis)))  # type: ignore[attr-defined]
+    delivery = np.zeros((len(nodes), len(ctx.axis)))
+    for k, (n, _s) in enumerate(m.demand.segments):
+        delivery[[x.id for x in nodes].index(n)] += takes[k]
+    ids = [n.id for n in nodes]
+    demand = np.array([demand_hm3(ctx, n) for n in ids]).reshape(len(ids), len(ctx.axis))
+    rf = np.array([n.return_fraction for n in nodes]).reshape(-1, 1)
+    return {
+        "delivery": on_nodes(ctx, ids, delivery),
+        "demand": on_nodes(ctx, ids, demand),
+        "consumption": on_nodes(ctx, ids, (1 - rf) * delivery),
+        "return_flow": on_nodes(ctx, ids, rf * delivery),
+    }

@@ -1,0 +1,144 @@
+"""Energy systems: one electricity balance per country and step.
+
+Variables (GWh per step) for system k: ``thermal``, ``imports``, ``exports``, ``unserved``,
+``surplus``::
+
+    sum_p in k energy[p,t] + thermal + imports - exports - surplus + unserved = demand[k,t]
+
+Thermal, imports and exports are bounded by their MW capacities times the step's hours.
+Objective (MUSD): - thermal_cost*thermal - import_price*imports + export_price*exports
+- VOLL*unserved, prices in USD/MWh (x 1000 MWh/GWh / 1e6). So winter hydropower is worth
+the thermal fuel it saves, and the dual of the balance is the price of electricity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+import xarray as xr
+
+from nexusmodel.basin.schema import EnergySystemNode
+from nexusmodel.model.context import BuildContext, Term
+from nexusmodel.model.expr import linear
+
+NAME = "energy_system"
+MUSD_PER_GWH_PER_USD_MWH = 1e-3  # 1 GWh at 1 USD/MWh is 1,000 USD
+
+
+def systems(ctx: BuildContext) -> list[EnergySystemNode]:
+    return ctx.basin.nodes_of_type("energy_system")  # type: ignore[return-value]
+
+
+def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
+    from nexusmodel.model.components.hydropower import plants
+
+    b = m.energy_system = pyo.Block()
+    ks = systems(ctx)
+    ids = [k.id for k in ks]
+    b.ids = pyo.Set(initialize=ids, ordered=True)
+    cap = {
+        k.id: {
+            "thermal": ctx.mw_to_gwh(k.thermal_capacity_mw),
+            "imports": ctx.mw_to_gwh(k.import_capacity_mw),
+            "exports": ctx.mw_to_gwh(k.export_capacity_mw),
+        }
+        for k in ks
+    }
+    b.thermal = pyo.Var(
+        b.ids, ctx.steps, bounds=lambda _b, k, t: (0.0, float(cap[k]["thermal"][t]))
+    )
+    b.imports = pyo.Var(
+        b.ids, ctx.steps, bounds=lambda _b, k, t: (0.0, float(cap[k]["imports"][t]))
+    )
+    b.exports = pyo.Var(
+        b.ids, ctx.steps, bounds=lambda _b, k, t: (0.0, float(cap[k]["exports"][t]))
+    )
+    b.unserved = pyo.Var(b.ids, ctx.steps, within=pyo.NonNegativeReals)
+    b.surplus = pyo.Var(b.ids, ctx.steps, within=pyo.NonNegativeReals)
+    demand = {k: ctx.monthly(ctx.series.energy_demand_gwh, k, "volume") for k in ids}
+    served_by = {k: [p.node for p in plants(ctx) if p.energy_system == k] for k in ids}
+
+    def balance(_b: pyo.Block, k: str, t: int) -> object:
+        """hydro + thermal + imports - exports - surplus + unserved = demand   (GWh)."""
+        hydro = [m.hydropower.energy[p, t] for p in served_by[k]]
+        own = [b.thermal[k, t], b.imports[k, t], b.exports[k, t], b.surplus[k, t], b.unserved[k, t]]
+        return linear([1.0] * len(hydro) + [1.0, 1.0, -1.0, -1.0, 1.0], hydro + own) == float(
+            demand[k][t]
+        )
+
+    b.balance = pyo.Constraint(b.ids, ctx.steps, rule=balance)
+
+
+def balance_terms(m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]:
+    return []
+
+
+def balance_rhs(ctx: BuildContext) -> dict[str, np.ndarray]:
+    return {}
+
+
+def prices(ctx: BuildContext, k: str) -> dict[str, np.ndarray]:
+    """Thermal cost, import and export prices on the steps (USD/MWh)."""
+    s = ctx.series
+    return {
+        "thermal": ctx.monthly(s.thermal_cost_usd_per_mwh, k, "rate"),
+        "imports": ctx.monthly(s.import_price_usd_per_mwh, k, "rate"),
+        "exports": ctx.monthly(s.export_price_usd_per_mwh, k, "rate"),
+    }
+
+
+def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
+    """- thermal cost - import cost + export revenue - unserved penalty (MUSD, discounted)."""
+    b = m.energy_system
+    disc = ctx.discount * MUSD_PER_GWH_PER_USD_MWH
+    coefs: list[float] = []
+    variables: list[object] = []
+    for k in systems(ctx):
+        p = prices(ctx, k.id)
+        for name, sign in (("thermal", -1.0), ("imports", -1.0), ("exports", 1.0)):
+            coefs += list(sign * p[name] * disc)
+            variables += [getattr(b, name)[k.id, t] for t in ctx.steps]
+        coefs += list(-k.unserved_penalty_usd_per_mwh * disc)
+        variables += [b.unserved[k.id, t] for t in ctx.steps]
+    return linear(coefs, variables)
+
+
+def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+    from nexusmodel.model.components.hydropower import plants
+
+    b = m.energy_system
+    ks = systems(ctx)
+    shape = (len(ks), len(ctx.axis))
+    dims = ("country", "time")
+    out = {}
+    for name, var in (
+        ("thermal", b.thermal),
+        ("imports", b.imports),
+        ("exports", b.exports),
+        ("unserved_energy", b.unserved),
+        ("energy_surplus", b.surplus),
+    ):
+        out[name] = xr.DataArray(sol.array(var, shape), dims=dims)  # type: ignore[attr-defined]
+    demand = np.array(
+        [ctx.monthly(ctx.series.energy_demand_gwh, k.id, "volume") for k in ks]
+    ).reshape(shape)
+    out["energy_demand"] = xr.DataArray(demand, dims=dims)
+    energy = sol.array(m.hydropower.energy, (len(list(m.hydropower.ids)), len(ctx.axis)))  # type: ignore[attr-defined]
+    hydro = np.zeros(shape)
+    for i, p in enumerate(plants(ctx)):
+        if p.energy_system in [k.id for k in ks]:
+            hydro[[k.id for k in ks].index(p.energy_system)] += energy[i]
+    out["hydropower"] = xr.DataArray(hydro, dims=dims)
+    for name, var_name, cost_name in (
+        ("thermal_cost", "thermal", "thermal"),
+        ("import_cost", "imports", "imports"),
+        ("export_revenue", "exports", "exports"),
+    ):
+        price = np.array([prices(ctx, k.id)[cost_name] for k in ks]).reshape(shape)
+        out[name] = xr.DataArray(out[var_name].values * price * 1000.0, dims=dims)
+    # the dual is d(objective)/d(demand): one more GWh of demand costs the price of electricity
+    duals = sol.row_duals(b.balance, shape)  # type: ignore[attr-defined]
+    out["energy_price"] = xr.DataArray(
+        -duals / (ctx.discount * MUSD_PER_GWH_PER_USD_MWH), dims=dims
+    )
+    return out

@@ -1,0 +1,229 @@
+"""Irrigation districts: crop areas, crop water, FAO-33 yield response, diversions and returns.
+
+Per district d and crop c (areas in kha, water in hm3, production in kt)::
+
+    0 <= A[d,c,y] <= A_max[d,c,y]                          (fallowing allowed)
+    w[d,c,t] <= NIR[c,t] * A[d,c,y(t)]                      (net water up to the need;
+                                                            NIR in hm3/kha = mm * 0.01)
+    P[d,c,y] = Ym (1 - Ky) A + Ky Ym W[d,c,y] / NIR_y[c]    (FAO-33, linear form;
+                                                            W = sum of w over the year)
+    P[d,c,y] >= 0                                           (binding where Ky > 1)
+    gross[d,t] = sum_c w[d,c,t] / (eff_conveyance * eff_field)
+    return[d,t] = r * (gross - net)                         (leaves by the return links)
+    consumption[d,t] = gross - return
+
+Objective (MUSD): sum_y disc_y * (price * P / 1000 - cost * A / 1000).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+import xarray as xr
+
+from nexusmodel.basin.schema import IrrigationNode
+from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.context import BuildContext, Term
+from nexusmodel.model.expr import linear
+
+NAME = "irrigation"
+HM3_PER_KHA_PER_MM = 0.01  # 1 mm over 1,000 ha is 10,000 m3
+
+
+def districts(ctx: BuildContext) -> list[IrrigationNode]:
+    return ctx.basin.nodes_of_type("irrigation")  # type: ignore[return-value]
+
+
+def pairs(ctx: BuildContext) -> list[tuple[str, str]]:
+    """(district, crop) with an area in the basin files."""
+    areas = ctx.basin.tables.irrigated_areas
+    return [
+        (d.id, c)
+        for d in districts(ctx)
+        for c in ctx.basin.tables.crops.index
+        if (d.id, c) in areas.index
+    ]
+
+
+def efficiency(node: IrrigationNode) -> float:
+    return node.conveyance_efficiency * node.field_efficiency
+
+
+def need_hm3_per_kha(ctx: BuildContext, crop: str) -> np.ndarray:
+    """Net irrigation need of one kha of the crop on each step (hm3)."""
+    return ctx.monthly(ctx.series.crop_water_mm, crop, "volume") * HM3_PER_KHA_PER_MM
+
+
+def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
+    b = m.irrigation = pyo.Block()
+    dc = pairs(ctx)
+    b.pairs = pyo.Set(initialize=dc, dimen=2, ordered=True)
+    years = ctx.years
+    area_max = ctx.series.area_max_ha
+    b.area = pyo.Var(
+        b.pairs, years, bounds=lambda _b, d, c, y: (0.0, float(area_max.loc[y, (d, c)]) / 1000.0)
+    )
+    need = {c: need_hm3_per_kha(ctx, c) for c in ctx.basin.tables.crops.index}
+    b.water = pyo.Var(b.pairs, ctx.steps, within=pyo.NonNegativeReals)
+    year_of = ctx.axis.years
+
+    def water_limit(_b: pyo.Block, d: str, c: str, t: int) -> object:
+        """w[d,c,t] - NIR[c,t] * A[d,c,y(t)] <= 0   (hm3)."""
+        return (
+            linear([1.0, -float(need[c][t])], [b.water[d, c, t], b.area[d, c, int(year_of[t])]])
+            <= 0
+        )
+
+    b.water_limit = pyo.Constraint(b.pairs, ctx.steps, rule=water_limit)
+    crops = ctx.basin.tables.crops
+    steps_of = {y: ctx.steps_of_year(y) for y in years}
+
+    def production_expr(d: str, c: str, y: int) -> tuple[list[float], list[object]]:
+        ym = crops.loc[c, "max_yield_t_per_ha"]  # t/ha = kt/kha
+        ky = crops.loc[c, "ky"]
+        nir_y = float(need[c][steps_of[y]].sum())
+        if nir_y <= 0:
+            return [float(ym)], [b.area[d, c, y]]
+        ts = steps_of[y]
+        return [float(ym * (1 - ky))] + [float(ky * ym / nir_y)] * len(ts), [b.area[d, c, y]] + [
+            b.water[d, c, int(t)] for t in ts
+        ]
+
+    b.production_terms = production_expr  # kept for extraction and the objective
+    positive = [(d, c, y) for (d, c) in dc for y in years if crops.loc[c, "ky"] > 1]
+    b.positive = pyo.Set(initialize=positive, dimen=3, ordered=True)
+
+    def production_nonneg(_b: pyo.Block, d: str, c: str, y: int) -> object:
+        """P[d,c,y] >= 0: below (1 - 1/Ky) of the need a crop with Ky > 1 yields nothing."""
+        coefs, variables = production_expr(d, c, y)
+        return linear(coefs, variables) >= 0
+
+    b.production_nonneg = pyo.Constraint(b.positive, rule=production_nonneg)
+    out_links = {d.id: ctx.links_out(d.id) for d in districts(ctx)}
+    crops_of = {d.id: [c for (dd, c) in dc if dd == d.id] for d in districts(ctx)}
+    ret = {d.id: d.return_fraction * (1.0 / efficiency(d) - 1.0) for d in districts(ctx)}
+    b.ids = pyo.Set(initialize=[d.id for d in districts(ctx)], ordered=True)
+
+    def returns(_b: pyo.Block, d: str, t: int) -> object:
+        """sum of return links[d,t] = r * (1/eff - 1) * sum_c w[d,c,t]   (hm3)."""
+        links = out_links[d]
+        cs = crops_of[d]
+        return (
+            linear(
+                [1.0] * len(links) + [-ret[d]] * len(cs),
+                [m.link.flow[lid, t] for lid in links] + [b.water[d, c, t] for c in cs],
+            )
+            == 0
+        )
+
+    b.returns = pyo.Constraint(b.ids, ctx.steps, rule=returns)
+
+
+def balance_terms(m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]:
+    """consumption = gross - return = (1/eff - r (1/eff - 1)) * sum_c w[d,c,t]."""
+    n = len(ctx.axis)
+    terms = []
+    for d in districts(ctx):
+        factor = 1.0 / efficiency(d) - d.return_fraction * (1.0 / efficiency(d) - 1.0)
+        for dd, c in pairs(ctx):
+            if dd == d.id:
+                terms.append(Term(d.id, np.full(n, factor), m.irrigation.water, (d.id, c)))
+    return terms
+
+
+def balance_rhs(ctx: BuildContext) -> dict[str, np.ndarray]:
+    return {}
+
+
+def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
+    """sum_y disc_y (price/1000 * P - cost/1000 * A)   (MUSD); priority: weight * gross water."""
+    b = m.irrigation
+    coefs: list[float] = []
+    variables: list[object] = []
+    if ctx.options.objective == "priority":
+        weight = ctx.priority_weight("irrigation")
+        eff = {d.id: efficiency(d) for d in districts(ctx)}
+        for d, c in pairs(ctx):
+            coefs += list(weight * ctx.discount / eff[d])
+            variables += [b.water[d, c, t] for t in ctx.steps]
+        return linear(coefs, variables)
+    s = ctx.series
+    for d, c in pairs(ctx):
+        for y in ctx.years:
+            disc = ctx.year_discount(y)
+            price = float(s.crop_price_usd_per_t.loc[y, c]) / 1000.0
+            cost = float(s.crop_cost_usd_per_ha.loc[y, c]) / 1000.0
+            pc, pv = b.production_terms(d, c, y)
+            coefs += [price * disc * k for k in pc]
+            variables += pv
+            coefs.append(-cost * disc)
+            variables.append(b.area[d, c, y])
+    return linear(coefs, variables)
+
+
+def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+    b = m.irrigation
+    dc = pairs(ctx)
+    years = ctx.years
+    n_t = len(ctx.axis)
+    ds_ids = [d.id for d in districts(ctx)]
+    crops = list(ctx.basin.tables.crops.index)
+    water = sol.array(b.water, (len(dc), n_t))  # type: ignore[attr-defined]
+    area = sol.array(b.area, (len(dc), len(years))) * 1000.0  # type: ignore[attr-defined]
+    shape3 = (len(ds_ids), len(crops))
+    crop_area = np.full((*shape3, len(years)), np.nan)
+    crop_area_max = np.full_like(crop_area, np.nan)
+    production = np.full_like(crop_area, np.nan)
+    revenue = np.full_like(crop_area, np.nan)
+    cost = np.full_like(crop_area, np.nan)
+    crop_water = np.full((*shape3, n_t), np.nan)
+    requirement = np.full_like(crop_water, np.nan)
+    tab = ctx.basin.tables.crops
+    s = ctx.series
+    for k, (d, c) in enumerate(dc):
+        i, j = ds_ids.index(d), crops.index(c)
+        crop_area[i, j] = area[k]
+        crop_water[i, j] = water[k]
+        need = need_hm3_per_kha(ctx, c)
+        amax = s.area_max_ha[(d, c)].to_numpy(dtype=float)
+        crop_area_max[i, j] = amax
+        requirement[i, j] = need * amax[np.searchsorted(years, ctx.axis.years)] / 1000.0
+        for yi, y in enumerate(years):
+            ts = ctx.steps_of_year(y)
+            nir_y = need[ts].sum()
+            ym, ky = tab.loc[c, "max_yield_t_per_ha"], tab.loc[c, "ky"]
+            a_kha = area[k, yi] / 1000.0
+            p_kt = (
+                ym * a_kha
+                if nir_y <= 0
+                else ym * (1 - ky) * a_kha + ky * ym * water[k, ts].sum() / nir_y
+            )
+            production[i, j, yi] = max(p_kt, 0.0) * 1000.0
+            revenue[i, j, yi] = production[i, j, yi] * s.crop_price_usd_per_t.loc[y, c]
+            cost[i, j, yi] = area[k, yi] * s.crop_cost_usd_per_ha.loc[y, c]
+    net = np.nansum(crop_water, axis=1)  # districts x steps
+    eff = np.array([efficiency(d) for d in districts(ctx)])[:, None]
+    rf = np.array([d.return_fraction for d in districts(ctx)])[:, None]
+    gross = net / eff
+    returned = rf * (gross - net)
+    demand = np.nansum(requirement, axis=1) / eff
+
+    def on_node_crop(values: np.ndarray, last_dim: str) -> xr.DataArray:
+        full = np.full((len(ctx.water_nodes), len(crops), values.shape[-1]), np.nan)
+        for i, d in enumerate(ds_ids):
+            full[ctx.water_nodes.index(d)] = values[i]
+        return xr.DataArray(full, dims=("node", "crop", last_dim))
+
+    return {
+        "crop_area": on_node_crop(crop_area, "year"),
+        "crop_area_max": on_node_crop(crop_area_max, "year"),
+        "production": on_node_crop(production, "year"),
+        "crop_revenue": on_node_crop(revenue, "year"),
+        "crop_cost": on_node_crop(cost, "year"),
+        "crop_water": on_node_crop(crop_water, "time"),
+        "crop_water_requirement": on_node_crop(requirement, "time"),
+        "delivery": on_nodes(ctx, ds_ids, gross),
+        "demand": on_nodes(ctx, ds_ids, demand),
+        "consumption": on_nodes(ctx, ds_ids, gross - returned),
+        "return_flow": on_nodes(ctx, ds_ids, returned),
+    }

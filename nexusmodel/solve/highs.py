@@ -1,0 +1,189 @@
+"""HiGHS, fed the whole LP in one call and kept alive for warm re-solves.
+
+Pyomo's ``LinearStandardFormCompiler`` turns the model into a sparse matrix (much faster
+than handing HiGHS one row at a time); highspy takes it in a single ``passModel``. The
+column and row of every Pyomo variable and constraint are remembered, so later changes
+(new inflows for an ensemble member, a new head in the SLP loop, a rolling window's
+initial storage) change only those bounds or coefficients, and HiGHS re-solves from its
+last basis.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+INF = highspy.kHighsInf
+
+
+@dataclass
+class Solution:
+    """Primal values and duals of one solve, readable per Pyomo component as arrays."""
+
+    x: np.ndarray
+    row_dual: np.ndarray
+    col_dual: np.ndarray
+    backend: HighsBackend
+
+    def array(self, component: pyo.Component, shape: tuple[int, ...]) -> np.ndarray:
+        """Values of an indexed variable, in its index order, reshaped."""
+        cols = self.backend.columns_of(component)
+        values = np.where(cols >= 0, self.x[np.maximum(cols, 0)], 0.0)
+        return values.reshape(shape)
+
+    def reduced_costs(self, component: pyo.Component, shape: tuple[int, ...]) -> np.ndarray:
+        """Reduced costs of an indexed variable (objective units per unit of the variable)."""
+        cols = self.backend.columns_of(component)
+        return np.where(cols >= 0, self.col_dual[np.maximum(cols, 0)], 0.0).reshape(shape)
+
+    def row_duals(self, component: pyo.Component, shape: tuple[int, ...]) -> np.ndarray:
+        """Duals of an indexed constraint: the gain in objective per unit more right-hand side."""
+        rows = self.backend.rows_of(component)
+        return np.where(rows >= 0, self.row_dual[np.maximum(rows, 0)], 0.0).reshape(shape)
+
+
+@dataclass
+class HighsBackend:
+    """One compiled LP inside a live ``highspy.Highs`` object."""
+
+    model: pyo.ConcreteModel
+    highs: highspy.Highs
+    column: dict[int, int]  # id(VarData) -> column
+    row: dict[int, int]  # id(ConstraintData) -> row
+    row_sign: np.ndarray  # +1, or -1 where the compiler negated a row
+    compile_seconds: float
+    _cols_cache: dict[int, np.ndarray] = field(default_factory=dict)
+    _rows_cache: dict[int, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def from_model(cls, model: pyo.ConcreteModel, threads: int = 1) -> HighsBackend:
+        start = time.perf_counter()
+        repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+        a = repn.A.tocsc()
+        n_rows, n_cols = a.shape
+        lower = np.array([v.lb if v.lb is not None else -INF for v in repn.columns], dtype=float)
+        upper = np.array([v.ub if v.ub is not None else INF for v in repn.columns], dtype=float)
+        rhs = np.asarray(repn.rhs, dtype=float)
+        kind = np.array([r.bound_type for r in repn.rows], dtype=int)
+        row_lower = np.where(kind <= 0, rhs, -INF)  # bound_type -1: >=, 0: ==, +1: <=
+        row_upper = np.where(kind >= 0, rhs, INF)
+        cost = np.asarray(repn.c.todense(), dtype=float).ravel() if n_cols else np.zeros(0)
+        lp = highspy.HighsLp()
+        lp.num_col_ = n_cols
+        lp.num_row_ = n_rows
+        lp.col_cost_ = cost
+        lp.col_lower_ = lower
+        lp.col_upper_ = upper
+        lp.row_lower_ = row_lower
+        lp.row_upper_ = row_upper
+        lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr
+        lp.a_matrix_.index_ = a.indices
+        lp.a_matrix_.value_ = a.data
+        lp.sense_ = highspy.ObjSense.kMaximize
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("threads", threads)
+        highs.passModel(lp)
+        column = {id(v): i for i, v in enumerate(repn.columns)}
+        row = {}
+        sign = np.ones(n_rows)
+        for i, entry in enumerate(repn.rows):
+            row.setdefault(id(entry.constraint), i)
+        return cls(model, highs, column, row, sign, time.perf_counter() - start)
+
+    # --- index maps -------------------------------------------------------------------------
+    def columns_of(self, component: pyo.Component) -> np.ndarray:
+        key = id(component)
+        if key not in self._cols_cache:
+            self._cols_cache[key] = np.array(
+                [self.column.get(id(v), -1) for v in component.values()], dtype=np.int64
+            )
+        return self._cols_cache[key]
+
+    def rows_of(self, component: pyo.Component) -> np.ndarray:
+        key = id(component)
+        if key not in self._rows_cache:
+            self._rows_cache[key] = np.array(
+                [self.row.get(id(c), -1) for c in component.values()], dtype=np.int64
+            )
+        return self._rows_cache[key]
+
+    # --- solving ----------------------------------------------------------------------------
+    def run(self, algorithm: str = "auto", time_limit_s: float | None = None) -> tuple[str, float]:
+        """Solve (warm from the last basis when there is one); return (status, seconds)."""
+        h = self.highs
+        if algorithm == "auto":
+            algorithm = "ipm" if h.getNumCol() > 300_000 and not h.getBasis().valid else "simplex"
+        h.setOptionValue("solver", "ipm" if algorithm == "ipm" else "simplex")
+        if algorithm == "ipm":
+            h.setOptionValue("run_crossover", "on")
+        if time_limit_s is not None:
+            h.setOptionValue("time_limit", float(time_limit_s))
+        start = time.perf_counter()
+        h.run()
+        seconds = time.perf_counter() - start
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return "optimal", seconds
+        if status in (
+            highspy.HighsModelStatus.kInfeasible,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        ):
+            return "infeasible", seconds
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return "unbounded", seconds
+        return h.modelStatusToString(status), seconds
+
+    def solution(self) -> Solution:
+        sol = self.highs.getSolution()
+        return Solution(
+            np.asarray(sol.col_value), np.asarray(sol.row_dual), np.asarray(sol.col_dual), self
+        )
+
+    @property
+    def objective(self) -> float:
+        return float(self.highs.getInfo().objective_function_value)
+
+    @property
+    def iterations(self) -> int:
+        info = self.highs.getInfo()
+        return int(info.simplex_iteration_count + info.ipm_iteration_count)
+
+    # --- changing data in place ---------------------------------------------------------------
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=np.int32)
+        lower = np.where(np.isfinite(lower), lower, -INF)
+        upper = np.where(np.isfinite(upper), upper, INF)
+        self.highs.changeRowsBounds(len(rows), rows, lower.astype(float), upper.astype(float))
+
+    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        cols = np.asarray(cols, dtype=np.int32)
+        lower = np.where(np.isfinite(lower), lower, -INF)
+        upper = np.where(np.isfinite(upper), upper, INF)
+        self.highs.changeColsBounds(len(cols), cols, lower.astype(float), upper.astype(float))
+
+    def set_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
+        cols = np.asarray(cols, dtype=np.int32)
+        self.highs.changeColsCost(len(cols), cols, np.asarray(costs, dtype=float))
+
+    def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        for r, c, v in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
+            self.highs.changeCoeff(int(r), int(c), float(v))
+
+    def costs(self) -> np.ndarray:
+        return np.asarray(self.highs.getLp().col_cost_, dtype=float)
+
+    def col_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lp = self.highs.getLp()
+        return np.asarray(lp.col_lower_, dtype=float), np.asarray(lp.col_upper_, dtype=float)
+
+    def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lp = self.highs.getLp()
+        return np.asarray(lp.row_lower_, dtype=float), np.asarray(lp.row_upper_, dtype=float)
