@@ -215,12 +215,13 @@ def _chain_coefficients(rho: np.ndarray, share: float, phi: float) -> np.ndarray
     """Coefficients of the monthly chain ``e`` so that ``u`` keeps the lag-1 correlations.
 
     ``rho[m]`` is the log-space correlation of month m with the month before it (``rho[0]``:
-    December -> January). Within a year ``corr = share + (1 - share) * c``; across the new year
+    December -> January; NaN if either month has no variance: the chain link is then 0, only the
+    yearly part joins them). Within a year ``corr = share + (1 - share) * c``; across the new year
     ``corr = share * phi + (1 - share) * c``.
     """
     coef = (rho - share) / (1.0 - share)
     coef[0] = (rho[0] - share * phi) / (1.0 - share)
-    return np.clip(coef, -1.0, 1.0)
+    return np.clip(np.nan_to_num(coef, nan=0.0), -1.0, 1.0)
 
 
 def _chain_corr(coef: np.ndarray) -> np.ndarray:
@@ -262,17 +263,22 @@ def _calibrate_site(
     lag1_target: float,
 ) -> tuple[float, float]:
     """Share ``lam`` and coefficient ``phi`` of the yearly part matching annual var and lag-1."""
-    share_max = min(SHARE_MAX, float(np.min((1.0 + rho[1:]) / 2.0)) - 1e-6)
+    known = rho[1:][np.isfinite(rho[1:])]
+    share_max = min(SHARE_MAX, float(np.min((1.0 + known) / 2.0, initial=2.0)) - 1e-6)
 
     def var_gap(share: float) -> float:
         return _annual_moments(share, 0.0, mean, sigma, rho, weight)[0] - var_target
 
     if share_max <= 0.0 or var_target <= 0.0 or var_gap(0.0) >= 0.0:
         return 0.0, 0.0
+    if var_gap(share_max) + var_target <= 0.0:  # no month varies: nothing to calibrate
+        return 0.0, 0.0
     share = share_max if var_gap(share_max) <= 0.0 else brentq(var_gap, 0.0, share_max, xtol=1e-8)
-    low = max(-PHI_MAX, (rho[0] - (1.0 - share)) / share)
-    high = min(PHI_MAX, (rho[0] + (1.0 - share)) / share)
-    low = min(low, high)
+    low, high = -PHI_MAX, PHI_MAX
+    if np.isfinite(rho[0]):  # keep the December -> January chain link within [-1, 1]
+        low = max(low, (rho[0] - (1.0 - share)) / share)
+        high = min(high, (rho[0] + (1.0 - share)) / share)
+        low = min(low, high)
 
     def lag1_gap(phi: float) -> float:
         var, cov = _annual_moments(share, phi, mean, sigma, rho, weight)
@@ -359,7 +365,10 @@ def _site_factor(corr: np.ndarray) -> np.ndarray:
 
 
 def _ar1(eps: np.ndarray, phi: float) -> np.ndarray:
-    """Stationary unit-variance AR(1) along axis 0: z0 = eps0, z_t = phi z_{t-1} + sqrt(1-phi^2) eps_t."""
+    """Stationary unit-variance AR(1) along axis 0.
+
+    ``z[0] = eps[0]``, ``z[t] = phi * z[t-1] + sqrt(1 - phi^2) * eps[t]``.
+    """
     x = math.sqrt(1.0 - phi * phi) * eps
     x[0] = eps[0]
     return lfilter([1.0], [1.0, -phi], x, axis=0)
@@ -415,6 +424,51 @@ class MonthlyModel:
         )
 
 
+def _monthly_moments(
+    values: np.ndarray, months: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per calendar month (rows 0..11): mean, std (ddof 1), lag-1 corr with the month before."""
+    n_sites = values.shape[1]
+    mean, std, lag1 = (np.zeros((12, n_sites)) for _ in range(3))
+    for m in range(12):
+        rows = np.flatnonzero(months == m)
+        mean[m] = values[rows].mean(axis=0)
+        std[m] = values[rows].std(axis=0, ddof=1)
+        rows = rows[rows >= 1]
+        lag1[m] = _lag1_corr(values[rows - 1], values[rows])
+    return mean, std, lag1
+
+
+def _log_parameters(
+    mean: np.ndarray, std: np.ndarray, lag1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lognormal moment matching: cv, sigma, mu (-inf for a dry month), log-space lag-1 rho.
+
+    ``sigma^2 = ln(1 + cv^2)``, ``mu = ln(mean) - sigma^2 / 2``,
+    ``rho = ln(1 + r cv_prev cv) / (sigma_prev sigma)`` (NaN when a sigma is 0).
+    """
+    positive = mean > 0.0
+    cv = np.where(positive, std / np.where(positive, mean, 1.0), 0.0)
+    sigma = np.sqrt(np.log1p(cv**2))
+    with np.errstate(divide="ignore"):
+        mu = np.where(positive, np.log(np.where(positive, mean, 1.0)) - sigma**2 / 2, -np.inf)
+    pair = np.roll(sigma, 1, axis=0) * sigma
+    arg = np.maximum(1.0 + lag1 * np.roll(cv, 1, axis=0) * cv, 1e-12)
+    rho = np.where(pair > 0, np.log(arg) / np.where(pair > 0, pair, 1.0), np.nan)
+    return cv, sigma, mu, np.clip(rho, -RHO_MAX, RHO_MAX)
+
+
+def _annual_volumes(values: np.ndarray, index: pd.DatetimeIndex, unit: str) -> np.ndarray:
+    """Volumes of the complete calendar years (years x sites), in value-units x days for rates."""
+    years = np.asarray(index.year)
+    per_month = np.asarray(index.days_in_month, dtype=float)
+    if unit != "m3/s":
+        per_month = np.ones(len(index))
+    frame = pd.DataFrame(values * per_month[:, None], index=years)
+    grouped = frame.groupby(level=0)
+    return grouped.sum()[grouped.size() == 12].to_numpy()
+
+
 def fit_thomas_fiering(series: pd.DataFrame, unit: str = "m3/s") -> MonthlyModel:
     """Fit a :class:`MonthlyModel` to consecutive monthly flows (one column per site, >= 0).
 
@@ -423,65 +477,26 @@ def fit_thomas_fiering(series: pd.DataFrame, unit: str = "m3/s") -> MonthlyModel
     """
     unit = _choice(unit, "unit", FLOW_UNITS)
     frame, values = _monthly_frame(series, "series")
-    index = frame.index
-    years = np.asarray(index.year)
-    months = np.asarray(index.month) - 1
-    counts = pd.Series(years).value_counts()
-    complete = np.sort(counts.index[counts == 12].to_numpy())
-    if len(complete) < MIN_YEARS:
+    volumes = _annual_volumes(values, frame.index, unit)
+    if len(volumes) < MIN_YEARS:
         raise ValueError(
-            f"series: has {len(complete)} complete calendar year(s); need at least {MIN_YEARS}"
+            f"series: has {len(volumes)} complete calendar year(s); need at least {MIN_YEARS}"
         )
-    n_sites = values.shape[1]
-    mean = np.zeros((12, n_sites))
-    std = np.zeros((12, n_sites))
-    lag1 = np.zeros((12, n_sites))
-    for m in range(12):
-        rows = np.flatnonzero(months == m)
-        mean[m] = values[rows].mean(axis=0)
-        std[m] = values[rows].std(axis=0, ddof=1)
-        rows = rows[rows >= 1]
-        lag1[m] = _lag1_corr(values[rows - 1], values[rows])
-    positive = mean > 0.0
-    cv = np.where(positive, std / np.where(positive, mean, 1.0), 0.0)
-    sigma = np.sqrt(np.log1p(cv**2))
-    with np.errstate(divide="ignore"):
-        log_mu = np.where(positive, np.log(np.where(positive, mean, 1.0)) - sigma**2 / 2, -np.inf)
-    sig_pair = np.roll(sigma, 1, axis=0) * sigma
-    arg = np.maximum(1.0 + lag1 * np.roll(cv, 1, axis=0) * cv, 1e-12)
-    rho = np.where(sig_pair > 0, np.log(arg) / np.where(sig_pair > 0, sig_pair, 1.0), 0.0)
-    rho = np.clip(rho, -RHO_MAX, RHO_MAX)
-
+    months = np.asarray(frame.index.month) - 1
+    mean, std, lag1 = _monthly_moments(values, months)
+    cv, sigma, log_mu, rho = _log_parameters(mean, std, lag1)
     weight = MEAN_DAYS if unit == "m3/s" else np.ones(12)
-    per_month = (
-        np.asarray(index.days_in_month, dtype=float) if unit == "m3/s" else np.ones(len(index))
-    )
-    in_complete_year = np.isin(years, complete)
-    volumes = (
-        pd.DataFrame(
-            values[in_complete_year] * per_month[in_complete_year, None],
-            index=years[in_complete_year],
-        )
-        .groupby(level=0)
-        .sum()
-        .to_numpy()
-    )
-    share = np.zeros(n_sites)
-    phi = np.zeros(n_sites)
-    chain = np.zeros((12, n_sites))
+    n_sites = values.shape[1]
+    share, phi, chain = np.zeros(n_sites), np.zeros(n_sites), np.zeros((12, n_sites))
     rows = []
     for s in range(n_sites):
         var_obs = float(np.var(volumes[:, s], ddof=1))
         lag1_obs = float(_lag1_corr(volumes[:-1, s : s + 1], volumes[1:, s : s + 1])[0])
-        share[s], phi[s] = _calibrate_site(
-            mean[:, s], sigma[:, s], rho[:, s], weight, var_obs, lag1_obs
-        )
+        site = (mean[:, s], sigma[:, s], rho[:, s], weight)
+        share[s], phi[s] = _calibrate_site(*site, var_obs, lag1_obs)
         chain[:, s] = _chain_coefficients(rho[:, s], share[s], phi[s])
-        var_mod, cov_mod = _annual_moments(
-            share[s], phi[s], mean[:, s], sigma[:, s], rho[:, s], weight
-        )
-        mean_mod = float((weight * mean[:, s]).sum())
-        mean_obs = float(volumes[:, s].mean())
+        var_mod, cov_mod = _annual_moments(share[s], phi[s], *site)
+        mean_mod, mean_obs = float((weight * mean[:, s]).sum()), float(volumes[:, s].mean())
         rows.append(
             {
                 "cv_observed": math.sqrt(var_obs) / mean_obs if mean_obs > 0 else 0.0,
@@ -492,11 +507,8 @@ def fit_thomas_fiering(series: pd.DataFrame, unit: str = "m3/s") -> MonthlyModel
                 "phi": phi[s],
             }
         )
-
-    site_corr = _innovation_corr(values, months, cv, sigma, share, phi, chain)
-
-    month_index = pd.RangeIndex(1, 13, name="month")
     columns = frame.columns.copy()
+    month_index = pd.RangeIndex(1, 13, name="month")
 
     def table(data: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(data, index=month_index, columns=columns)
@@ -512,7 +524,7 @@ def fit_thomas_fiering(series: pd.DataFrame, unit: str = "m3/s") -> MonthlyModel
         chain=chain,
         share=share,
         phi=phi,
-        site_corr=site_corr,
+        site_corr=_innovation_corr(values, months, cv, sigma, share, phi, chain),
         annual_fit=pd.DataFrame(rows, index=columns),
     )
 
