@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nexusmodel.errors import NexusModelError
@@ -76,21 +77,344 @@ def run(
     console.print(f"Results written to [bold]{path}[/bold]")
 
 
+@app.command()
+def indicators(
+    results: Annotated[Path, typer.Argument(help="results NetCDF file of a run")],
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="also write one CSV file per table to this folder")
+    ] = None,
+) -> None:
+    """Print the indicator tables of a run (and write them as CSV files on request)."""
+    from nexusmodel.report import indicator_tables, rich_table, write_tables
+    from nexusmodel.report.html import load_results_file
+
+    tables = indicator_tables(load_results_file(results))
+    for table in tables:
+        console.print(rich_table(table))
+    if csv is not None:
+        paths = write_tables(tables, csv)
+        console.print(f"{len(paths)} CSV files written to [bold]{csv}[/bold]")
+
+
+@app.command()
+def report(
+    results: Annotated[
+        list[Path], typer.Argument(help="results NetCDF files; the first is the baseline")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write")] = Path(
+        "report.html"
+    ),
+    basin: Annotated[
+        Path | None, typer.Option("--basin", help="basin folder (default: found from the results)")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="report title")] = None,
+) -> None:
+    """Write one self-contained HTML report of one or more runs (opens without a network)."""
+    from nexusmodel.report.html import write_report
+
+    with console.status("writing the report ..."):
+        path = write_report(results, output, basin=basin, title=title)
+    console.print(f"Report written to [bold]{path}[/bold]")
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def _shown_path(path: Path | None, beside: Path | None = None) -> str:
+    """A file as its name if it is beside ``beside``, else relative to the working folder."""
+    if path is None:
+        return "(default)"
+    if beside is not None and path.parent == beside.parent:
+        return path.name
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _run_with_progress(items: list, years: int | None):  # noqa: ANN202 - Compared
+    """Run (or read) scenarios in order behind a progress bar."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from nexusmodel.scenario.compare import compare_scenarios
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("scenarios", total=len(items))
+
+        def start(i: int, n: int, name: str) -> None:
+            progress.update(task, description=f"running {name}", total=n)
+
+        def done(i: int, n: int, name: str) -> None:
+            progress.advance(task)
+
+        compared = compare_scenarios(items, years, start, done)
+        progress.update(task, description="done")
+    return compared
+
+
+def _key_results_tables(title: str, compared: object) -> list[Table]:
+    """Key results side by side with each scenario's difference from the first (in brackets).
+
+    As many scenarios per table as the console is wide; the first is repeated in every table.
+    """
+    from nexusmodel.scenario.compare import differences, format_value
+
+    frame = compared.table()  # type: ignore[attr-defined]
+    diff = differences(frame)
+    names = list(compared.names)  # type: ignore[attr-defined]
+    per_table = max(1, (console.width - 50) // 22)
+    others = names[1:] or [None]
+    tables = []
+    for start in range(0, len(others), per_table):
+        chunk = [n for n in others[start : start + per_table] if n is not None]
+        table = Table(title=title if start == 0 else None)
+        table.add_column("key result", overflow="fold")
+        table.add_column("unit")
+        table.add_column(names[0], justify="right", overflow="fold")
+        for name in chunk:
+            table.add_column(f"{name} (\u0394)", justify="right", overflow="fold")
+        for key, row in frame.iterrows():
+            cells = [str(key), str(row["unit"]), format_value(row[names[0]])]
+            cells += [
+                f"{format_value(row[n])} ({format_value(diff.loc[key, n], signed=True)})"
+                for n in chunk
+            ]
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
+
+
+@app.command()
+def show(
+    scenario: Annotated[
+        Path, typer.Argument(help="scenario file, e.g. scenarios/climate_2050_dry.yaml")
+    ],
+) -> None:
+    """Print a scenario's chain and every setting's effective value with the file it came from."""
+    from nexusmodel.scenario import validate_scenario
+    from nexusmodel.scenario.compare import format_setting
+
+    s, _ = validate_scenario(scenario)
+    console.print(f"[bold]{s.name}[/bold]: {s.spec.description}")
+    chain = " <- ".join(_shown_path(p, s.path) for p in s.chain)
+    console.print(f"chain: {chain} (valid)", soft_wrap=True)
+    rows = [
+        (key, format_setting(value), _shown_path(origin, s.path))
+        for key, value, origin in s.effective_settings()
+        if key != "description" and not (origin is None and value in ({}, []))
+    ]
+    rows = [(k, _shown_path(Path(v)) if k == "basin" else v, o) for k, v, o in rows]
+    width = max(len(k) for k, _, _ in rows)
+    value_width = min(40, max(len(v) for _, v, _ in rows))
+    console.print("settings (empty groups not shown; '(default)': not set by any file):")
+    for key, value, origin in rows:
+        console.print(
+            f"  {key:<{width}}  {value:<{value_width}}  {origin}",
+            style="dim" if origin == "(default)" else None,
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@app.command()
+def compare(
+    items: Annotated[
+        list[Path], typer.Argument(help="scenario files (run) or results files (.nc, read)")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write all results as one NetCDF cube")
+    ] = None,
+    years: Annotated[
+        int | None, typer.Option("--years", min=1, help="shorten the horizon of every run")
+    ] = None,
+) -> None:
+    """Run several scenarios and print their key results side by side (differences vs the first)."""
+    from nexusmodel.results import write_results
+
+    compared = _run_with_progress(list(items), years)
+    for table in _key_results_tables("Key results (per year of the horizon)", compared):
+        console.print(table)
+    if output is not None:
+        path = write_results(compared.cube(), output)
+        console.print(
+            f"Results cube ({len(compared.names)} scenarios) written to [bold]{path}[/bold]"
+        )
+
+
+@app.command()
+def diff(
+    scenario: Annotated[Path, typer.Argument(help="a scenario that extends another")],
+    years: Annotated[
+        int | None, typer.Option("--years", min=1, help="shorten the horizon of both runs")
+    ] = None,
+) -> None:
+    """What a scenario changes relative to its parent, and what that does to the key results."""
+    from nexusmodel.errors import InputError, Problem
+    from nexusmodel.scenario import load_scenario
+    from nexusmodel.scenario.compare import format_setting, input_changes
+
+    child = load_scenario(scenario)
+    if child.parent is None:
+        raise InputError(
+            [Problem(str(scenario), "has no 'extends': there is no parent to compare with")],
+            title="nothing to diff",
+        )
+    parent = load_scenario(child.parent)
+    table = Table(title=f"Inputs {child.name} changes relative to {parent.name}")
+    for col in ("setting", parent.name, child.name, "set in"):
+        table.add_column(col, overflow="fold")
+    for change in input_changes(child, parent):
+        table.add_row(
+            change.key,
+            format_setting(change.parent),
+            format_setting(change.child),
+            _shown_path(change.file, child.path),
+        )
+    console.print(table)
+    compared = _run_with_progress([parent, child], years)
+    for table in _key_results_tables("What it does to the key results (per year)", compared):
+        console.print(table)
+
+
+
+@app.command()
+def ensemble(
+    scenario: Annotated[Path, typer.Argument(help="scenario with a stochastic hydrology")],
+    more: Annotated[
+        list[Path] | None,
+        typer.Argument(help="more policy options (scenario files)", show_default=False),
+    ] = None,
+    members: Annotated[
+        int, typer.Option("--members", "-n", min=1, help="member k draws with seed + k")
+    ] = 100,
+    options: Annotated[
+        list[Path] | None,
+        typer.Option("--options", help="policy options: other scenario files on the same basin"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="local worker processes")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="a running Dask scheduler, tcp://host:8786")
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="the ensemble NetCDF cube")] = Path(
+        "results/ensemble.nc"
+    ),
+    years: Annotated[
+        int | None, typer.Option("--years", min=1, help="shorten the horizon of every run")
+    ] = None,
+    winter_energy_gwh: Annotated[
+        float | None,
+        typer.Option("--winter-energy-gwh", help="winter hydropower target per year (GWh)"),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="run the failed members again")
+    ] = False,
+) -> None:
+    """Run hydrology members x policy options on Dask; print how robust each option is."""
+    from nexusmodel.ensemble import print_robustness, run_ensemble
+
+    result = run_ensemble(
+        scenario,
+        members,
+        [*(options or []), *(more or [])],
+        output=output,
+        workers=workers,
+        scheduler=scheduler,
+        retry_failed=retry_failed,
+        winter_energy_gwh=winter_energy_gwh,
+        horizon_years=years,
+        console=console,
+    )
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    print_robustness(console, result.summary)
+    console.print(
+        f"{result.computed} members run now, {result.skipped} already on disk, "
+        f"{result.failed} failed (see the variables status and error) in {result.seconds:.0f} s"
+    )
+    for lost in result.lost:
+        console.print(f"[red]lost[/red] {lost} (a rerun tries them again)", highlight=False)
+    console.print(f"Ensemble written to [bold]{result.path}[/bold] (members in {result.folder})")
+
+
+@app.command()
+def frontier(
+    scenario: Annotated[Path, typer.Argument(help="scenario file, e.g. scenarios/baseline.yaml")],
+    objectives: Annotated[
+        str,
+        typer.Option(
+            "--objectives",
+            help="two or three of irrigation, hydropower, ecosystem; the first is maximized",
+        ),
+    ] = "irrigation,hydropower",
+    points: Annotated[
+        int, typer.Option("--points", min=2, help="levels of each held objective")
+    ] = 15,
+    hydropower_units: Annotated[
+        str, typer.Option("--hydropower-units", help="musd (thermal-replacement value) or gwh")
+    ] = "musd",
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="frontier NetCDF (the plot: same name, .png)")
+    ] = Path("results/frontier.nc"),
+    years: Annotated[
+        int | None, typer.Option("--years", min=1, help="shorten the horizon")
+    ] = None,
+) -> None:
+    """Trade-off frontier between sectors (epsilon-constraint on one persistent model)."""
+    from nexusmodel.frontier import plot_frontier, trade_off_frontier
+    from nexusmodel.results import write_results
+
+    with console.status(f"sweeping the frontier of {scenario} ..."):
+        ds = trade_off_frontier(
+            scenario, objectives.split(","), points, hydropower_units, horizon_years=years
+        )
+    chosen = [s.strip() for s in str(ds.attrs["objectives"]).split(",")]
+    table = Table(title=f"Trade-off frontier ({ds.attrs['objectives']}; per year)")
+    for col in ["point", *[f"{s} ({ds[s].attrs['units']})" for s in chosen], "efficient"]:
+        table.add_column(col, justify="right")
+    table.add_row(
+        "baseline", *[f"{float(ds[f'baseline_{s}']):,.2f}" for s in chosen], ""
+    )
+    for i in ds["point"].values:
+        row = ds.sel(point=i)
+        if str(row["status"].values) != "optimal":
+            table.add_row(str(i), *["infeasible" for _ in chosen], "")
+            continue
+        table.add_row(
+            str(i),
+            *[f"{float(row[s]):,.2f}" for s in chosen],
+            "yes" if int(row["efficient"]) else "no",
+        )
+    console.print(table)
+    path = write_results(ds, output)
+    ax = plot_frontier(ds)
+    picture = output.with_suffix(".png")
+    ax.figure.savefig(picture, dpi=120, bbox_inches="tight")  # type: ignore[attr-defined]
+    console.print(f"Frontier written to [bold]{path}[/bold], plot to [bold]{picture}[/bold]")
+
 def main() -> None:
     """Entry point: run the app, turning user mistakes into a message and exit code 2."""
     try:
         app(standalone_mode=False)
     except NexusModelError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print("[red]error:[/red] " + escape(str(exc)), highlight=False)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # usage errors (typer's own copy of click's exceptions) show themselves and carry a code
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
         raise

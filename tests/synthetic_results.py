@@ -203,6 +203,7 @@ def make_results(scale: float = 1.0) -> xr.Dataset:
         link_min_flow_deficit=np.zeros((len(LINKS), N_STEPS)),
         storage_min_deficit=node_var(RES=zeros),
         water_balance_residual=np.zeros((len(NODES), N_STEPS)),
+        initial_storage=np.array([np.nan, initial_storage, np.nan, np.nan, np.nan]),
     )
 
     data_vars = {}
@@ -211,11 +212,6 @@ def make_results(scale: float = 1.0) -> xr.Dataset:
         if spec.units in _SCALED_UNITS:
             values = values * scale
         data_vars[name] = (spec.dims, values, {"units": spec.units, "long_name": spec.long_name})
-    data_vars["initial_storage"] = (
-        ("node",),
-        np.array([np.nan, initial_storage * scale, np.nan, np.nan, np.nan]),
-        {"units": "hm3", "long_name": "reservoir storage at the start of the horizon"},
-    )
 
     coords = {
         "time": time,

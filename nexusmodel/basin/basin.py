@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -48,14 +49,39 @@ class BasinTables:
 
     inflows: pd.DataFrame
     inflows_historical: pd.DataFrame | None = None
-    evaporation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    evaporation: pd.DataFrame = field(default_factory=lambda: _empty(list(MONTHS)))
     level_area_storage: Mapping[str, pd.DataFrame] = field(default_factory=dict)
-    rule_curves: pd.DataFrame = field(default_factory=pd.DataFrame)
-    crops: pd.DataFrame = field(default_factory=pd.DataFrame)
-    crop_water_requirements: pd.DataFrame = field(default_factory=pd.DataFrame)
-    irrigated_areas: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
-    municipal: pd.DataFrame = field(default_factory=pd.DataFrame)
-    energy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rule_curves: pd.DataFrame = field(
+        default_factory=lambda: _empty(list(MONTHS), ["node", "bound"])
+    )
+    crops: pd.DataFrame = field(default_factory=lambda: _empty(CROP_COLUMNS))
+    crop_water_requirements: pd.DataFrame = field(default_factory=lambda: _empty(list(MONTHS)))
+    irrigated_areas: pd.Series = field(
+        default_factory=lambda: pd.Series(
+            dtype=float, index=pd.MultiIndex.from_tuples([], names=["node", "crop"])
+        )
+    )
+    municipal: pd.DataFrame = field(default_factory=lambda: _empty(MUNICIPAL_COLUMNS))
+    energy: pd.DataFrame = field(default_factory=lambda: _empty(ENERGY_COLUMNS, ["node", "month"]))
+
+
+CROP_COLUMNS = ["ky", "max_yield_t_per_ha", "price_usd_per_t", "cost_usd_per_ha"]
+MUNICIPAL_COLUMNS = ["population", "per_capita_l_per_day", "industrial_hm3_per_year"]
+ENERGY_COLUMNS = [
+    "demand_gwh",
+    "thermal_cost_usd_per_mwh",
+    "import_price_usd_per_mwh",
+    "export_price_usd_per_mwh",
+]
+
+
+def _empty(columns: list, index: list[str] | None = None) -> pd.DataFrame:
+    """An empty table with the columns (and index levels) of a basin table that is absent."""
+    if index and len(index) > 1:
+        idx = pd.MultiIndex.from_tuples([], names=index)
+    else:
+        idx = pd.Index([], name=index[0] if index else None)
+    return pd.DataFrame(index=idx, columns=columns, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -89,6 +115,48 @@ class BasinSeries:
         return pd.DatetimeIndex(self.inflow_m3s.index)
 
 
+class SeasonShare(NamedTuple):
+    """Share of a reservoir's annual release that must (min) or may (max) fall in ``months``."""
+
+    node: str
+    months: tuple[int, ...]
+    min_share: float | None  # fraction 0..1
+    max_share: float | None
+    hard: bool
+    penalty_usd_per_m3: float
+
+
+class MinRelease(NamedTuple):
+    """Agreed minimum release of a reservoir by calendar month (0 = none that month)."""
+
+    node: str
+    release_m3s: tuple[float, ...]  # 12 values, January..December
+    hard: bool
+    penalty_usd_per_m3: float
+
+
+class SpillCap(NamedTuple):
+    """Cap on the water sent to a sink (all links into it except return channels)."""
+
+    node: str
+    max_hm3_per_year: float | None
+    max_m3s: float | None
+    hard: bool
+    penalty_usd_per_m3: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Operating rules a scenario adds (read by ``model.components.release_rules``)."""
+
+    season_shares: tuple[SeasonShare, ...] = ()
+    min_releases: tuple[MinRelease, ...] = ()
+    spill_caps: tuple[SpillCap, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.season_shares or self.min_releases or self.spill_caps)
+
+
 @dataclass(frozen=True)
 class Basin:
     """A validated basin network: nodes, links, tables and optional horizon series."""
@@ -97,6 +165,7 @@ class Basin:
     tables: BasinTables
     path: Path
     series: BasinSeries | None = None
+    policy: Policy = field(default_factory=Policy)  # scenario operating rules
 
     @property
     def name(self) -> str:
@@ -138,6 +207,10 @@ class Basin:
     def with_series(self, series: BasinSeries) -> Basin:
         """A new Basin with these horizon series (the original is unchanged)."""
         return replace(self, series=series)
+
+    def with_policy(self, policy: Policy) -> Basin:
+        """A new Basin with these operating rules (scenario policy)."""
+        return replace(self, policy=policy)
 
     def with_spec(self, spec: BasinFile) -> Basin:
         """A new Basin with a changed network (scenario infrastructure changes)."""

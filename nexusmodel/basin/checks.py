@@ -19,6 +19,8 @@ from nexusmodel.basin.schema import (
 )
 from nexusmodel.errors import Problem, did_you_mean
 
+DAYS_PER_MONTH = (31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
 if TYPE_CHECKING:
     from nexusmodel.basin.basin import Basin
 
@@ -201,7 +203,13 @@ def check_reservoirs(basin: Basin) -> list[Problem]:
                 )
             continue
         if len(table) < 2:
-            problems.append(Problem(f"{las_file}: node {node.id}", "needs at least 2 rows"))
+            problems.append(
+                Problem(
+                    f"{las_file}: node {node.id}",
+                    f"{len(table)} row(s)",
+                    "give at least 2 rows, from dead storage to capacity",
+                )
+            )
             continue
         for col in ("level_m", "area_km2", "storage_hm3"):
             values = table[col].to_numpy()
@@ -216,10 +224,11 @@ def check_reservoirs(basin: Basin) -> list[Problem]:
                     )
                 )
             if (values < 0).any() and col != "level_m":
+                row = int(np.argmax(values < 0))
                 problems.append(
                     Problem(
-                        f"{las_file}: node {node.id}, column {col}",
-                        "negative value",
+                        f"{las_file}: node {node.id}, row {row + 1}, column {col}",
+                        f"= {values[row]}: negative",
                         "must be >= 0",
                     )
                 )
@@ -242,6 +251,16 @@ def check_reservoirs(basin: Basin) -> list[Problem]:
                     f"{where}.hydropower.tailwater_level_m",
                     f"= {node.hydropower.tailwater_level_m}: not below the full level {table['level_m'].max()}",
                     "the tailwater must lie below the reservoir level",
+                )
+            )
+    reservoir_ids = basin.ids_of_type("reservoir")
+    for node_id in basin.tables.level_area_storage:
+        if node_id not in reservoir_ids:
+            problems.append(
+                Problem(
+                    f"{las_file}: node {node_id}",
+                    "not a reservoir",
+                    did_you_mean(str(node_id), reservoir_ids or ["(none)"]),
                 )
             )
     rules = basin.tables.rule_curves
@@ -312,21 +331,38 @@ def check_series_tables(basin: Basin) -> list[Problem]:
             )
         elif (t.inflows[col] < 0).any():
             month = int(t.inflows.index[t.inflows[col] < 0][0])
+            value, unit = float(t.inflows.loc[month, col]), "m3/s"
+            ref = basin.spec.tables.get("inflows")
+            if ref is not None and ref.unit == "hm3/month":  # show the value as in the file
+                value, unit = value * DAYS_PER_MONTH[month - 1] * 0.0864, "hm3/month"
             problems.append(
                 Problem(
                     f"{inflow_file}: month {month}, column {col}",
-                    f"= {t.inflows.loc[month, col]}: negative inflow",
+                    f"= {value:g} {unit}: negative inflow",
                     "inflows must be >= 0",
                 )
             )
     if t.inflows_historical is not None:
         hist = t.inflows_historical
-        if (hist < 0).to_numpy().any():
-            problems.append(
-                Problem(
-                    _table(basin, "inflows_historical"), "negative inflow", "inflows must be >= 0"
+        hist_file = _table(basin, "inflows_historical")
+        for col in hist.columns:
+            if col not in sources:
+                problems.append(
+                    Problem(
+                        f"{hist_file}: column {col}",
+                        "not a source node",
+                        did_you_mean(str(col), sources or ["(none)"]),
+                    )
                 )
-            )
+            elif (hist[col] < 0).any():
+                when = hist.index[hist[col] < 0][0]
+                problems.append(
+                    Problem(
+                        f"{hist_file}: date {when:%Y-%m}, column {col}",
+                        "negative inflow",
+                        "inflows must be >= 0",
+                    )
+                )
     reservoirs = basin.ids_of_type("reservoir")
     for node_id in t.evaporation.index:
         if node_id not in reservoirs:
@@ -357,8 +393,25 @@ def check_series_tables(basin: Basin) -> list[Problem]:
                     cwr_file, f"no row for crop {crop}", "add its monthly net irrigation need (mm)"
                 )
             )
-    if len(t.crop_water_requirements) and (t.crop_water_requirements.to_numpy() < 0).any():
-        problems.append(Problem(cwr_file, "negative water requirement", "must be >= 0"))
+    for crop, row in t.crop_water_requirements.iterrows():
+        if crop not in crops:
+            problems.append(
+                Problem(
+                    f"{cwr_file}: crop {crop}",
+                    "crop not in the crop table",
+                    did_you_mean(str(crop), crops or ["(none)"]),
+                )
+            )
+        negative = [m for m, v in row.items() if v < 0]
+        if negative:
+            month = negative[0]
+            problems.append(
+                Problem(
+                    f"{cwr_file}: crop {crop}, month {month}",
+                    f"= {row[month]}: negative water requirement",
+                    "must be >= 0 (mm of net irrigation need)",
+                )
+            )
     areas_file = _table(basin, "irrigated_areas")
     districts = basin.ids_of_type("irrigation")
     for (node_id, crop), area in t.irrigated_areas.items():
@@ -402,11 +455,29 @@ def check_series_tables(basin: Basin) -> list[Problem]:
                     mun_file, f"no row for municipal node {m}", "add population and per-capita use"
                 )
             )
-        elif (t.municipal.loc[m] < 0).any():
-            problems.append(Problem(f"{mun_file}: node {m}", "negative value", "must be >= 0"))
+        else:
+            row = t.municipal.loc[[m]].iloc[0]
+            for field, value in row.items():
+                if value < 0:
+                    problems.append(
+                        Problem(f"{mun_file}: node {m}, {field}", f"= {value}", "must be >= 0")
+                    )
+    towns = basin.ids_of_type("municipal")
+    for node_id in t.municipal.index:
+        if node_id not in towns:
+            problems.append(
+                Problem(
+                    f"{mun_file}: node {node_id}",
+                    "not a municipal node",
+                    did_you_mean(str(node_id), towns or ["(none)"]),
+                )
+            )
     energy_file = _table(basin, "energy")
+    energy_nodes = (
+        list(t.energy.index.get_level_values("node")) if "node" in t.energy.index.names else []
+    )
     for es in basin.ids_of_type("energy_system"):
-        if es not in t.energy.index.get_level_values("node"):
+        if es not in energy_nodes:
             problems.append(
                 Problem(energy_file, f"no rows for energy system {es}", "add 12 monthly rows")
             )
@@ -414,11 +485,24 @@ def check_series_tables(basin: Basin) -> list[Problem]:
         rows = t.energy.loc[es]
         if sorted(rows.index) != list(range(1, 13)):
             problems.append(
-                Problem(f"{energy_file}: node {es}", "needs one row for each month 1..12")
+                Problem(
+                    f"{energy_file}: node {es}",
+                    f"months {sorted(rows.index)}",
+                    "give one row for each month 1..12",
+                )
             )
             continue
-        if (rows < 0).to_numpy().any():
-            problems.append(Problem(f"{energy_file}: node {es}", "negative value", "must be >= 0"))
+        negative = rows[(rows < 0).any(axis=1)]
+        if len(negative):
+            month = int(negative.index[0])
+            field = next(c for c in rows.columns if negative.iloc[0][c] < 0)
+            problems.append(
+                Problem(
+                    f"{energy_file}: node {es}, month {month}, {field}",
+                    f"= {negative.iloc[0][field]}",
+                    "must be >= 0",
+                )
+            )
         bad = rows[
             (rows.export_price_usd_per_mwh >= rows.thermal_cost_usd_per_mwh)
             | (rows.export_price_usd_per_mwh >= rows.import_price_usd_per_mwh)
@@ -432,9 +516,15 @@ def check_series_tables(basin: Basin) -> list[Problem]:
                     "keep exports cheaper, or the model would burn fuel (or import) to export",
                 )
             )
-    for node_id in t.energy.index.get_level_values("node").unique():
+    for node_id in dict.fromkeys(energy_nodes):
         if node_id not in basin.ids_of_type("energy_system"):
-            problems.append(Problem(f"{energy_file}: node {node_id}", "not an energy system node"))
+            problems.append(
+                Problem(
+                    f"{energy_file}: node {node_id}",
+                    "not an energy system node",
+                    did_you_mean(str(node_id), basin.ids_of_type("energy_system") or ["(none)"]),
+                )
+            )
     return problems
 
 
@@ -496,10 +586,16 @@ CHECKS: tuple[Check, ...] = (
 
 
 def check_basin(basin: Basin) -> list[Problem]:
-    """Every problem found by every check (the graph checks only if ids are sound)."""
+    """Every problem found by every check (the graph checks only if ids are sound).
+
+    A duplicate id or a link to an unknown node would make the graph checks report
+    consequences (nodes that seem not to drain), so they wait until the ids are fixed; the
+    other checks do not depend on the graph and always run.
+    """
     problems = check_ids(basin)
-    if problems:
-        return problems
+    ids_sound = not problems
     for check in CHECKS[1:]:
+        if check is check_graph and not ids_sound:
+            continue
         problems += check(basin)
     return problems

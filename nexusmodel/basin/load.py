@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import ValidationError
@@ -18,22 +19,38 @@ from nexusmodel.errors import InputError, Problem, did_you_mean
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file; a syntax error becomes an InputError naming the line."""
     if not path.is_file():
-        raise InputError([Problem(str(path), "file not found")], title="cannot read input")
+        raise InputError(
+            [Problem(str(path), "file not found", "check the path")],
+            title="cannot read input",
+        )
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [Problem(str(path), f"not UTF-8 text ({exc.reason})", "save it as UTF-8")]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError([Problem(where, f"invalid YAML: {problem}")]) from None
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    f"invalid YAML: {problem}",
+                    "fix the syntax on that line (indentation, ':' and quotes)",
+                )
+            ]
+        ) from None
 
 
 def pydantic_problems(exc: ValidationError, file: Path, raw: Any) -> list[Problem]:
     """Turn pydantic's errors into problems that name the node id and field, with a fix."""
-    problems = []
+    problems: list[Problem] = []
+    union_fields: dict[str, int] = {}  # location of a union field -> its problem's index
     for err in exc.errors():
         loc = list(err["loc"])
-        where = _location(loc, raw)
+        where, branch = _where(loc, raw)
         value = err.get("input")
         kind = err["type"]
         if kind == "extra_forbidden":
@@ -49,22 +66,88 @@ def pydantic_problems(exc: ValidationError, file: Path, raw: Any) -> list[Proble
                     did_you_mean(str(tag), NODE_TYPES),
                 )
             )
+        elif kind == "union_tag_not_found":
+            problems.append(
+                Problem(
+                    f"{file}: {where}.type",
+                    "missing node type",
+                    "add 'type:', one of " + ", ".join(NODE_TYPES),
+                )
+            )
         elif kind == "missing":
             problems.append(Problem(f"{file}: {where}", "missing required field", "add it"))
         else:
             shown = "" if isinstance(value, dict | list) else f"= {value!r}: "
-            problems.append(Problem(f"{file}: {where}", f"{shown}{err['msg'].lower()}"))
+            message = err["msg"][:1].lower() + err["msg"][1:]
+            problem = Problem(f"{file}: {where}", f"{shown}{message}", _fix_for(err))
+            if branch and problem.location in union_fields:  # one problem per union field
+                i = union_fields[problem.location]
+                old = problems[i]
+                problems[i] = Problem(
+                    old.location, f"{old.message}, or {message}", f"{old.fix}, or {problem.fix}"
+                )
+                continue
+            if branch:
+                union_fields[problem.location] = len(problems)
+            problems.append(problem)
     return problems
+
+
+def _fix_for(err: Any) -> str:
+    """A fix for the common pydantic error kinds (ranges, types, lengths, choices)."""
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    bounds = {
+        "greater_than_equal": (">=", "ge"),
+        "greater_than": (">", "gt"),
+        "less_than_equal": ("<=", "le"),
+        "less_than": ("<", "lt"),
+    }
+    if kind in bounds:
+        sign, key = bounds[kind]
+        return f"use a value {sign} {ctx.get(key)}"
+    if kind in ("too_short", "too_long"):
+        lo, hi = ctx.get("min_length"), ctx.get("max_length")
+        if 12 in (lo, hi):
+            return "give 12 monthly values, January to December"
+        return f"give at least {lo} item(s)" if kind == "too_short" else f"give at most {hi}"
+    if kind == "literal_error":
+        return f"use {ctx.get('expected')}"
+    if kind == "string_pattern_mismatch":
+        return "use letters, digits and '_', starting with a letter"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "finite_number"):
+        return "use a number"
+    if kind in ("bool_parsing", "bool_type"):
+        return "use true or false"
+    if kind == "string_type":
+        return "use text (quote it if YAML reads it as something else)"
+    if kind in ("list_type", "tuple_type"):
+        return "use a list, e.g. [a, b]"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "use a mapping of key: value lines"
+    return ""
 
 
 def _location(loc: list[Any], raw: Any) -> str:
     """Render a pydantic location, naming nodes by id: ``nodes[R_TOK].capacity_hm3``."""
+    return _where(loc, raw)[0]
+
+
+def _where(loc: list[Any], raw: Any) -> tuple[str, bool]:
+    """The location as :func:`_location` renders it, and whether it passed a union branch.
+
+    Pydantic names the branch of a union it tried (``list[float]``, ``constrained-float``)
+    as a step of the location; such steps are left out (a string step on a list or a value).
+    """
     parts: list[str] = []
     node = raw
+    branch = False
     i = 0
     while i < len(loc):
         key = loc[i]
-        if isinstance(key, int) and isinstance(node, list) and key < len(node):
+        if isinstance(key, str) and node is not None and not isinstance(node, dict):
+            branch = True  # a union branch tag: not part of the file's structure
+        elif isinstance(key, int) and isinstance(node, list) and key < len(node):
             item = node[key]
             label = item.get("id") if isinstance(item, dict) else None
             if label is None and isinstance(item, dict) and "from" in item:
@@ -78,7 +161,7 @@ def _location(loc: list[Any], raw: Any) -> str:
             parts.append(str(key))
             node = node.get(key) if isinstance(node, dict) else None
         i += 1
-    return ".".join(parts)
+    return ".".join(parts), branch
 
 
 def _valid_keys(loc: list[Any], raw: Any) -> list[str]:
@@ -88,7 +171,7 @@ def _valid_keys(loc: list[Any], raw: Any) -> list[str]:
     if loc[:1] == ["nodes"] and len(loc) >= 3 and isinstance(loc[1], int):
         node_raw = raw["nodes"][loc[1]] if isinstance(raw, dict) else {}
         kind = node_raw.get("type") if isinstance(node_raw, dict) else None
-        by_type = {
+        by_type: dict[str, type[schema.Spec]] = {
             "source": schema.SourceNode,
             "reservoir": schema.ReservoirNode,
             "hydropower": schema.HydropowerNode,
@@ -113,8 +196,50 @@ def _valid_keys(loc: list[Any], raw: Any) -> list[str]:
     return []
 
 
-def _read_csv(path: Path, problems: list[Problem], columns: list[str]) -> pd.DataFrame | None:
-    """Read a CSV (``#`` comments allowed) and check its header has ``columns``."""
+TEXT_COLUMNS = ("node", "crop", "bound", "date")
+CROP_COLUMNS = ["ky", "max_yield_t_per_ha", "price_usd_per_t", "cost_usd_per_ha"]
+MUNICIPAL_COLUMNS = ["population", "per_capita_l_per_day", "industrial_hm3_per_year"]
+ENERGY_COLUMNS = [
+    "demand_gwh",
+    "thermal_cost_usd_per_mwh",
+    "import_price_usd_per_mwh",
+    "export_price_usd_per_mwh",
+]
+DAYS_PER_MONTH = (31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+class _Csv:
+    """A CSV table as read: the frame and the file line of each data row (for messages)."""
+
+    def __init__(self, path: Path, frame: pd.DataFrame, lines: list[int]) -> None:
+        self.path = path
+        self.frame = frame
+        self.lines = lines
+
+    def where(self, position: int, column: str | None = None) -> str:
+        """``file: line N[, column c]`` for the data row at ``position``."""
+        line = self.lines[position] if position < len(self.lines) else position + 2
+        return f"{self.path}: line {line}" + (f", column {column}" if column else "")
+
+
+def _data_lines(path: Path) -> list[int]:
+    """File line numbers (1-based) of the data rows: not blank, not comments, after the header."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.split("#")[0].strip()]
+    return lines[1:]
+
+
+def _read_csv(
+    path: Path, problems: list[Problem], columns: list[str], *, all_numeric: bool = False
+) -> _Csv | None:
+    """Read a CSV (``#`` comments allowed), check the header has ``columns`` and the values.
+
+    Every column of ``columns`` but the text ones (node, crop, bound, date) must hold numbers
+    in every row, and so must every other column when ``all_numeric``. None if unreadable.
+    """
     if not path.is_file():
         problems.append(
             Problem(str(path), "file not found", "create it or fix 'tables' in basin.yaml")
@@ -123,36 +248,100 @@ def _read_csv(path: Path, problems: list[Problem], columns: list[str]) -> pd.Dat
     try:
         frame = pd.read_csv(path, comment="#", skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(path), f"cannot parse CSV: {exc}"))
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        problems.append(
+            Problem(str(path), f"cannot parse CSV: {reason}", "use comma-separated UTF-8 text")
+        )
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
+    table = _Csv(path, frame, _data_lines(path))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         problems.append(
-            Problem(str(path), f"missing column(s) {missing}", f"the header must have {columns}")
+            Problem(
+                str(path),
+                f"missing column(s) {missing} (header has {list(frame.columns)})",
+                f"the header must have {columns}",
+            )
         )
         return None
-    for col in columns[1:]:
-        if frame[col].dtype == object and col not in ("node", "crop", "bound", "date"):
-            bad = frame[pd.to_numeric(frame[col], errors="coerce").isna()]
-            if len(bad):
-                row = int(bad.index[0]) + 2
-                problems.append(
-                    Problem(
-                        f"{path}: row {row}, column {col}", f"= {bad[col].iloc[0]!r}: not a number"
-                    )
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if duplicated:
+        problems.append(
+            Problem(str(path), f"column(s) {duplicated} appear twice", "keep one of each")
+        )
+        return None
+    ok = True
+    checked = list(frame.columns) if all_numeric else columns
+    for col in checked:
+        empty = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
+        if empty.any():
+            position = int(np.flatnonzero(empty.to_numpy())[0])
+            fix = "fill in a number" if col not in TEXT_COLUMNS else f"fill in the {col}"
+            problems.append(Problem(table.where(position, col), "empty value", fix))
+            ok = False
+            continue
+        if col in TEXT_COLUMNS:
+            frame[col] = frame[col].astype(str).str.strip()
+            continue
+        numbers = pd.to_numeric(frame[col], errors="coerce")
+        if numbers.isna().any():
+            position = int(np.flatnonzero(numbers.isna().to_numpy())[0])
+            problems.append(
+                Problem(
+                    table.where(position, col),
+                    f"= {frame[col].iloc[position]!r}: not a number",
+                    "use a plain number (a '.' for decimals, no units or thousands separators)",
                 )
-                return None
-    return frame
+            )
+            ok = False
+            continue
+        frame[col] = numbers.astype(float)
+    return table if ok else None
 
 
-def _monthly_columns(frame: pd.DataFrame, path: Path, problems: list[Problem]) -> pd.DataFrame:
-    """Rename Jan..Dec columns to 1..12."""
+def _unique(table: _Csv, keys: list[str], problems: list[Problem]) -> pd.DataFrame:
+    """The table without repeated keys (the first row is kept); each repeat is a problem."""
+    frame = table.frame
+    repeated = frame.duplicated(subset=keys, keep="first").to_numpy()
+    for position in np.flatnonzero(repeated):
+        key = ", ".join(f"{k} {frame[k].iloc[position]}" for k in keys)
+        problems.append(
+            Problem(table.where(int(position)), f"{key} appears twice", "keep one row for it")
+        )
+    return frame[~repeated]
+
+
+def _whole_months(table: _Csv, problems: list[Problem]) -> bool:
+    """Make the ``month`` column integers; a problem (and False) for any value not 1..12."""
+    months = table.frame["month"]
+    bad = ~months.isin(list(MONTHS))
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        problems.append(
+            Problem(
+                table.where(position, "month"),
+                f"= {months.iloc[position]:g}: not a month",
+                "use a whole number from 1 to 12",
+            )
+        )
+        return False
+    table.frame["month"] = months.astype(int)
+    return True
+
+
+def _monthly_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep the Jan..Dec columns, renamed 1..12."""
+    frame = frame[list(MONTH_NAMES)]
     return frame.rename(columns={name: m for m, name in zip(MONTHS, MONTH_NAMES, strict=True)})
 
 
 def read_tables(folder: Path, spec: BasinFile, problems: list[Problem]) -> BasinTables | None:
-    """Read every CSV table a basin declares (or the default ones that exist)."""
+    """Read every CSV table a basin declares (or the default ones that exist).
+
+    Returns None when a table cannot be read (missing file, column or number): the problems
+    then say why, and the checks of meaning (which would only repeat them) are not run.
+    """
     refs: dict[str, TableRef] = {}
     for name, ref in spec.tables.items():
         if name not in TABLE_UNITS:
@@ -188,94 +377,101 @@ def read_tables(folder: Path, spec: BasinFile, problems: list[Problem]) -> Basin
             )
     month_cols = list(MONTH_NAMES)
     read: dict[str, Any] = {}
+    failed = False
 
-    def path_of(name: str) -> Path:
-        return folder / refs[name].path
+    def table(name: str, columns: list[str], all_numeric: bool = False) -> _Csv | None:
+        nonlocal failed
+        if name not in refs:
+            return None
+        csv = _read_csv(folder / refs[name].path, problems, columns, all_numeric=all_numeric)
+        failed = failed or csv is None
+        return csv
 
-    if "inflows" in refs:
-        frame = _read_csv(path_of("inflows"), problems, ["month"])
-        if frame is not None:
-            inflows = frame.set_index("month").astype(float)
-            if sorted(inflows.index) != list(MONTHS):
-                problems.append(
-                    Problem(str(path_of("inflows")), "must have one row for each month 1..12")
+    if (csv := table("inflows", ["month"], all_numeric=True)) and not _whole_months(csv, problems):
+        failed = True
+    elif csv:
+        inflows = _unique(csv, ["month"], problems).set_index("month")
+        if sorted(inflows.index) != list(MONTHS):
+            problems.append(
+                Problem(
+                    str(csv.path),
+                    f"months {sorted(inflows.index)}: must have one row for each month 1..12",
+                    "give 12 rows, month = 1 to 12",
                 )
-            if refs["inflows"].unit == "hm3/month":
-                days = pd.Series([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], index=MONTHS)
-                inflows = inflows.div(days * 0.0864, axis=0)
-            read["inflows"] = inflows.sort_index()
-    if "inflows_historical" in refs:
-        frame = _read_csv(path_of("inflows_historical"), problems, ["date"])
-        if frame is not None:
-            try:
-                index = pd.DatetimeIndex(pd.to_datetime(frame.pop("date"), format="%Y-%m"))
-            except ValueError as exc:
-                problems.append(
-                    Problem(str(path_of("inflows_historical")), f"bad date: {exc}", "use YYYY-MM")
-                )
-            else:
-                hist = frame.set_index(index).astype(float)
-                if refs["inflows_historical"].unit == "hm3/month":
-                    hist = hist.div(hist.index.days_in_month * 0.0864, axis=0)
-                read["inflows_historical"] = hist
-    if "evaporation" in refs:
-        frame = _read_csv(path_of("evaporation"), problems, ["node", *month_cols])
-        if frame is not None:
-            read["evaporation"] = _monthly_columns(
-                frame.set_index("node"), path_of("evaporation"), problems
-            ).astype(float)
-    if "level_area_storage" in refs:
-        frame = _read_csv(
-            path_of("level_area_storage"), problems, ["node", "level_m", "area_km2", "storage_hm3"]
-        )
-        if frame is not None:
-            read["level_area_storage"] = {
-                str(node): group[["level_m", "area_km2", "storage_hm3"]]
-                .astype(float)
-                .reset_index(drop=True)
-                for node, group in frame.groupby("node", sort=False)
-            }
-    if "rule_curves" in refs:
-        frame = _read_csv(path_of("rule_curves"), problems, ["node", "bound", *month_cols])
-        if frame is not None:
-            read["rule_curves"] = _monthly_columns(
-                frame.set_index(["node", "bound"]), path_of("rule_curves"), problems
-            ).astype(float)
-    if "crops" in refs:
-        cols = ["crop", "ky", "max_yield_t_per_ha", "price_usd_per_t", "cost_usd_per_ha"]
-        frame = _read_csv(path_of("crops"), problems, cols)
-        if frame is not None:
-            read["crops"] = frame.set_index("crop")[cols[1:]].astype(float)
-    if "crop_water_requirements" in refs:
-        frame = _read_csv(path_of("crop_water_requirements"), problems, ["crop", *month_cols])
-        if frame is not None:
-            read["crop_water_requirements"] = _monthly_columns(
-                frame.set_index("crop"), path_of("crop_water_requirements"), problems
-            ).astype(float)
-    if "irrigated_areas" in refs:
-        frame = _read_csv(path_of("irrigated_areas"), problems, ["node", "crop", "area_ha"])
-        if frame is not None:
-            read["irrigated_areas"] = frame.set_index(["node", "crop"])["area_ha"].astype(float)
-    if "municipal" in refs:
-        cols = ["node", "population", "per_capita_l_per_day", "industrial_hm3_per_year"]
-        frame = _read_csv(path_of("municipal"), problems, cols)
-        if frame is not None:
-            read["municipal"] = frame.set_index("node")[cols[1:]].astype(float)
-    if "energy" in refs:
-        cols = [
-            "node",
-            "month",
-            "demand_gwh",
-            "thermal_cost_usd_per_mwh",
-            "import_price_usd_per_mwh",
-            "export_price_usd_per_mwh",
-        ]
-        frame = _read_csv(path_of("energy"), problems, cols)
-        if frame is not None:
-            read["energy"] = frame.set_index(["node", "month"])[cols[2:]].astype(float)
-    if "inflows" not in read:
+            )
+        if refs["inflows"].unit == "hm3/month":
+            days = pd.Series(DAYS_PER_MONTH, index=MONTHS)
+            inflows = inflows.div(days * 0.0864, axis=0)
+        read["inflows"] = inflows.sort_index()
+    if csv := table("inflows_historical", ["date"], all_numeric=True):
+        frame = _unique(csv, ["date"], problems)
+        try:
+            index = pd.DatetimeIndex(pd.to_datetime(frame["date"], format="%Y-%m"))
+        except ValueError as exc:
+            problems.append(Problem(str(csv.path), f"bad date: {exc}", "use YYYY-MM"))
+            failed = True
+        else:
+            hist = frame.drop(columns="date").set_index(index)
+            if refs["inflows_historical"].unit == "hm3/month":
+                hist = hist.div(hist.index.days_in_month * 0.0864, axis=0)
+            read["inflows_historical"] = hist
+    if csv := table("evaporation", ["node", *month_cols]):
+        frame = _unique(csv, ["node"], problems).set_index("node")
+        read["evaporation"] = _monthly_columns(frame)
+    if csv := table("level_area_storage", ["node", "level_m", "area_km2", "storage_hm3"]):
+        read["level_area_storage"] = {
+            str(node): group[["level_m", "area_km2", "storage_hm3"]].reset_index(drop=True)
+            for node, group in csv.frame.groupby("node", sort=False)
+        }
+    if csv := table("rule_curves", ["node", "bound", *month_cols]):
+        frame = _unique(csv, ["node", "bound"], problems).set_index(["node", "bound"])
+        read["rule_curves"] = _monthly_columns(frame)
+    if csv := table("crops", ["crop", *CROP_COLUMNS]):
+        read["crops"] = _unique(csv, ["crop"], problems).set_index("crop")[CROP_COLUMNS]
+    if csv := table("crop_water_requirements", ["crop", *month_cols]):
+        frame = _unique(csv, ["crop"], problems).set_index("crop")
+        read["crop_water_requirements"] = _monthly_columns(frame)
+    if csv := table("irrigated_areas", ["node", "crop", "area_ha"]):
+        frame = _unique(csv, ["node", "crop"], problems).set_index(["node", "crop"])
+        read["irrigated_areas"] = frame["area_ha"]
+    if csv := table("municipal", ["node", *MUNICIPAL_COLUMNS]):
+        frame = _unique(csv, ["node"], problems).set_index("node")
+        read["municipal"] = frame[MUNICIPAL_COLUMNS]
+    if (csv := table("energy", ["node", "month", *ENERGY_COLUMNS])) and not _whole_months(
+        csv, problems
+    ):
+        failed = True
+    elif csv:
+        frame = _unique(csv, ["node", "month"], problems)
+        read["energy"] = frame.set_index(["node", "month"])[ENERGY_COLUMNS]
+    if failed or "inflows" not in read:
         return None
+    for name, empty in _empty_tables().items():
+        read.setdefault(name, empty)
     return BasinTables(**read)
+
+
+def _empty_tables() -> dict[str, Any]:
+    """Tables a basin leaves out: empty, but with the index and columns of a read table."""
+
+    def frame(index: pd.Index, columns: list[Any]) -> pd.DataFrame:
+        return pd.DataFrame(index=index, columns=pd.Index(columns), dtype=float)
+
+    def keys(*names: str) -> pd.Index:
+        if len(names) == 1:
+            return pd.Index([], name=names[0], dtype=object)
+        return pd.MultiIndex.from_arrays([[] for _ in names], names=list(names))
+
+    months = list(MONTHS)
+    return {
+        "evaporation": frame(keys("node"), months),
+        "rule_curves": frame(keys("node", "bound"), months),
+        "crops": frame(keys("crop"), CROP_COLUMNS),
+        "crop_water_requirements": frame(keys("crop"), months),
+        "irrigated_areas": pd.Series(index=keys("node", "crop"), dtype=float, name="area_ha"),
+        "municipal": frame(keys("node"), MUNICIPAL_COLUMNS),
+        "energy": frame(keys("node", "month"), ENERGY_COLUMNS),
+    }
 
 
 def load_basin(path: str | Path) -> Basin:
@@ -285,7 +481,15 @@ def load_basin(path: str | Path) -> Basin:
     file = folder / "basin.yaml"
     raw = read_yaml(file)
     if not isinstance(raw, dict):
-        raise InputError([Problem(str(file), "must be a mapping with name, nodes and links")])
+        raise InputError(
+            [
+                Problem(
+                    str(file),
+                    f"is {type(raw).__name__}, not a mapping",
+                    "write 'key: value' lines: name, description, countries, nodes, links, ...",
+                )
+            ]
+        )
     try:
         spec = BasinFile.model_validate(raw)
     except ValidationError as exc:

@@ -10,9 +10,20 @@ from nexusmodel.basin.schema import HydropowerNode, ReservoirNode
 
 MEAN_MONTH_DAYS = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
+#: Columns of the ``by_country`` table, each with its unit (short enough for an 80-column terminal).
+INFLOW = "inflow km3/yr"
+STORAGE = "storage km3"
+POWER = "hydropower MW"
+AREA = "irrigated kha"
+
 
 def basin_summary(basin: Basin) -> dict[str, pd.DataFrame | float]:
-    """Nodes by type and country, natural inflow (km3/yr), storage (km3), MW, area (kha)."""
+    """Nodes by type and country, natural inflow (km3/yr), storage (km3), MW, area (kha).
+
+    Returns ``nodes`` (count by type x country), ``by_country`` (columns :data:`INFLOW`,
+    :data:`STORAGE`, :data:`POWER`, :data:`AREA`, one row per country and a ``total`` row) and
+    ``inflow_km3_per_yr`` (the basin total).
+    """
     nodes = pd.DataFrame(
         [(n.type, n.country) for n in basin.spec.nodes], columns=["type", "country"]
     )
@@ -31,16 +42,14 @@ def basin_summary(basin: Basin) -> dict[str, pd.DataFrame | float]:
         elif isinstance(n, HydropowerNode):
             mw = n.installed_mw
         rows.append((n.country, inflow_km3.get(n.id, 0.0), storage, mw))
-    by_country = pd.DataFrame(
-        rows, columns=["country", "inflow_km3_per_yr", "storage_km3", "hydropower_mw"]
-    )
+    by_country = pd.DataFrame(rows, columns=["country", INFLOW, STORAGE, POWER])
     by_country = by_country.groupby("country").sum()
     areas = basin.tables.irrigated_areas
     if len(areas):
         area_kha = areas.groupby(level="node").sum().groupby(country_of.get).sum() / 1000
-        by_country["irrigated_area_kha"] = area_kha.reindex(by_country.index, fill_value=0.0)
+        by_country[AREA] = area_kha.reindex(by_country.index, fill_value=0.0)
     else:
-        by_country["irrigated_area_kha"] = 0.0
+        by_country[AREA] = 0.0
     by_country.loc["total"] = by_country.sum()
     return {
         "nodes": by_type,

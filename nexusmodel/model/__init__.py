@@ -17,6 +17,7 @@ from nexusmodel.model.components import (
     link,
     municipal,
     outlet,
+    release_rules,
     reservoir,
 )
 from nexusmodel.model.context import BuildContext
@@ -34,6 +35,7 @@ COMPONENTS = (
     demand,
     environment,
     outlet,
+    release_rules,
 )
 
 

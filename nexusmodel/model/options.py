@@ -36,3 +36,7 @@ class ModelOptions(BaseModel):
     time_limit_s: float | None = Field(None, gt=0)
     balance_tolerance_hm3: float = Field(1e-4, gt=0)
     diagnose_infeasible: bool = True
+    # solve mode (nexusmodel.modes): whole horizon, rolling windows, or monthly simulation
+    mode: Literal["optimize", "rolling", "simulate", "all"] = "optimize"
+    window_months: int = Field(12, ge=1)  # rolling: months solved per window
+    keep_months: int = Field(1, ge=1)  # rolling: months kept before the window moves on

@@ -1,34 +1,350 @@
-"""The structure of a scenario file (``scenarios/*.yaml``): unknown keys are errors."""
+"""The structure of a scenario file (``scenarios/*.yaml``): unknown keys are errors.
+
+Units are in the key names (``_pct`` = percent, ``_m3s``, ``_hm3``, ``_km3``, ``_usd_per_m3``):
+write plain numbers. A change in percent is relative to the basin files (``-10`` = -10 %).
+
+Settings keyed by place accept, from most to least specific (the most specific one wins for
+each node; they do not multiply): a node id, a country code, or ``all``. Settings keyed by
+crop accept a crop name or ``all``. Which node types each key may name is checked against the
+basin (after the scenario's infrastructure changes) by :func:`nexusmodel.scenario.apply.check_references`.
+
+``mode`` of a change over the horizon: ``step`` applies the whole change from the first month;
+``ramp`` grows it linearly by calendar year, none in the first year and all of it in the last.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from nexusmodel.basin.schema import LinkSpec, Node
 from nexusmodel.model.options import ModelOptions
+
+MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+SUMMER = (4, 5, 6, 7, 8, 9)
+
+
+def _month(value: Any) -> Any:
+    """A calendar month as 1..12; names such as 'Jul' or 'July' are accepted."""
+    if isinstance(value, str) and value.strip()[:3].lower() in MONTH_NAMES:
+        return MONTH_NAMES.index(value.strip()[:3].lower()) + 1
+    return value
+
+
+Month = Annotated[int, BeforeValidator(_month), Field(ge=1, le=12)]
+Pct = Annotated[float, Field(ge=-100)]  # a change in percent; -100 removes everything
+Mode = Literal["ramp", "step"]
 
 
 class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# --------------------------------------------------------------------------- horizon, hydrology
+
+
 class Horizon(Spec):
     """Planning horizon: first month and number of years."""
 
-    start: str = Field("2025-01", pattern=r"^\d{4}-\d{2}$")
+    start: str = Field("2025-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     years: int = Field(30, ge=1, le=200)
 
 
 class Hydrology(Spec):
-    """Where inflows come from: the basin's mean year, its historical series, or a generator."""
+    """Where inflows come from: the basin's mean year, its historical series, or a generator.
+
+    ``stochastic``: an annual-total lognormal AR(1) model times a noisy climatology
+    (:func:`nexusmodel.scenario.hydrology.fit_to_annual_statistics`), fitted to the basin's
+    climatology and the published annual statistics of the natural inflow (sum of all
+    sources): mean (default: the climatology's own total), exceeded in 5 % and 90 % of years.
+    """
 
     kind: Literal["climatology", "historical", "stochastic"] = "climatology"
-    seed: int = 0
-    annual_mean_km3: float | None = Field(None, gt=0)  # stochastic: published annual statistics
-    annual_p5_km3: float | None = Field(None, gt=0)  # flow exceeded 5 % of years
-    annual_p90_km3: float | None = Field(None, gt=0)  # flow exceeded 90 % of years
+    seed: int = Field(0, ge=0)
+    annual_mean_km3: float | None = Field(None, gt=0)
+    annual_p5_km3: float | None = Field(None, gt=0)  # annual total exceeded in 5 % of years
+    annual_p90_km3: float | None = Field(None, gt=0)  # annual total exceeded in 90 % of years
     lag1_annual: float = Field(0.3, ge=-0.95, le=0.95)
+    noise_cv: float = Field(0.1, ge=0, le=1)  # month-to-month noise within a year
+
+    @model_validator(mode="after")
+    def _stochastic_needs_statistics(self) -> Hydrology:
+        if self.kind == "stochastic" and (
+            self.annual_p5_km3 is None or self.annual_p90_km3 is None
+        ):
+            raise ValueError(
+                "kind 'stochastic' needs annual_p5_km3 and annual_p90_km3 (the annual inflow "
+                "exceeded in 5 % and 90 % of years; Syr Darya: 58.9 and 24.0 km3)"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+class Change(Spec):
+    """A relative change over the horizon: ``change_pct`` reached by ``mode``."""
+
+    change_pct: Pct
+    mode: Mode = "ramp"
+
+
+class MonthlyChange(Spec):
+    """A change for every month (``change_pct``) and/or by month (``by_month_pct``, which wins)."""
+
+    change_pct: Pct | None = None
+    by_month_pct: dict[Month, Pct] | None = None
+    mode: Mode = "ramp"
+
+    @model_validator(mode="after")
+    def _something(self) -> MonthlyChange:
+        if self.change_pct is None and not self.by_month_pct:
+            raise ValueError("give change_pct (every month) or by_month_pct ({month: pct})")
+        return self
+
+    def table(self) -> list[float]:
+        """Final change of each calendar month as a fraction (12 values)."""
+        base = (self.change_pct or 0.0) / 100.0
+        out = [base] * 12
+        for month, pct in (self.by_month_pct or {}).items():
+            out[month - 1] = pct / 100.0
+        return out
+
+
+class Growth(Spec):
+    """Compound growth (``rate_pct_per_year``) or a yearly path of factors ({year: factor})."""
+
+    rate_pct_per_year: float | None = Field(None, gt=-100)
+    path: dict[int, Annotated[float, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Growth:
+        if (self.rate_pct_per_year is None) == (self.path is None):
+            raise ValueError(
+                "give exactly one of rate_pct_per_year (e.g. 2.0) or path (e.g. {2025: 1.0, 2050: 1.4})"
+            )
+        if self.path is not None and not self.path:
+            raise ValueError("path is empty: give {year: factor}, e.g. {2025: 1.0, 2050: 1.4}")
+        return self
+
+
+class GdpDemand(Spec):
+    """Industrial demand driven by GDP: factor (1 + g) ** (elasticity * years)."""
+
+    gdp_growth_pct_per_year: float = Field(gt=-100)
+    elasticity: float = Field(1.0, ge=-5, le=5)
+
+
+class SeasonalPriceChange(Spec):
+    """Energy prices (thermal cost, import and export prices alike) by season."""
+
+    winter_change_pct: Pct = 0.0  # October-March
+    summer_change_pct: Pct = 0.0  # April-September
+    mode: Mode = "ramp"
+
+
+class SnowmeltShift(Spec):
+    """Move ``fraction_pct`` of the volume of ``from_months`` into ``to_months`` every year.
+
+    The annual volume is kept; the to-months share the moved volume in proportion to their
+    own. With ``ramp`` the fraction grows from 0 in the first year to ``fraction_pct``.
+    """
+
+    fraction_pct: float = Field(ge=0, le=100)
+    from_months: list[Month] = Field(default_factory=lambda: [7, 8], min_length=1)
+    to_months: list[Month] = Field(default_factory=lambda: [4, 5], min_length=1)
+    nodes: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
+    mode: Mode = "ramp"
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> SnowmeltShift:
+        both = sorted(set(self.from_months) & set(self.to_months))
+        if both:
+            raise ValueError(f"month(s) {both} are in both from_months and to_months")
+        return self
+
+
+# --------------------------------------------------------------------------- driver groups
+
+
+class Demography(Spec):
+    """Population growth and per-capita use of the municipal nodes."""
+
+    population_growth: dict[str, Growth] = Field(default_factory=dict)
+    per_capita_use: dict[str, Change] = Field(default_factory=dict)
+
+
+class Economy(Spec):
+    """Prices, costs, GDP-driven industrial demand, electricity demand and irrigated areas."""
+
+    crop_prices: dict[str, Change] = Field(default_factory=dict)  # crop or all
+    crop_costs: dict[str, Change] = Field(default_factory=dict)  # crop or all
+    energy_prices: dict[str, SeasonalPriceChange] = Field(default_factory=dict)
+    energy_demand: dict[str, Growth] = Field(default_factory=dict)
+    industrial_demand: dict[str, GdpDemand] = Field(default_factory=dict)
+    irrigated_area: dict[str, Change] = Field(default_factory=dict)
+
+
+class Climate(Spec):
+    """Inflow change, snowmelt timing, crop water demand and reservoir evaporation."""
+
+    inflow_change: dict[str, MonthlyChange] = Field(default_factory=dict)
+    snowmelt_shift: SnowmeltShift | None = None
+    crop_water_demand: dict[str, Change] = Field(default_factory=dict)  # crop or all
+    evaporation: dict[str, Change] = Field(default_factory=dict)
+
+
+class Efficiency(Spec):
+    """New irrigation efficiencies (0-1) or relative changes of the basin's (percent)."""
+
+    conveyance_efficiency: float | None = Field(None, gt=0, le=1)
+    field_efficiency: float | None = Field(None, gt=0, le=1)
+    conveyance_change_pct: float | None = Field(None, gt=-100)
+    field_change_pct: float | None = Field(None, gt=-100)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Efficiency:
+        for part in ("conveyance", "field"):
+            if (
+                getattr(self, f"{part}_efficiency") is not None
+                and getattr(self, f"{part}_change_pct") is not None
+            ):
+                raise ValueError(
+                    f"give {part}_efficiency (a new value) or {part}_change_pct, not both"
+                )
+        if all(v is None for v in self.model_dump().values()):
+            raise ValueError(
+                "give conveyance_efficiency / field_efficiency (0-1) or "
+                "conveyance_change_pct / field_change_pct"
+            )
+        return self
+
+
+class EcologicalFlow(Spec):
+    """An ecological flow rule at an environment node (replaces the basin file's values)."""
+
+    annual_target_hm3: float | None = Field(None, ge=0)
+    min_flow_m3s: (
+        Annotated[float, Field(ge=0)] | dict[Month, Annotated[float, Field(ge=0)]] | None
+    ) = None
+    hard: bool | None = None
+    penalty_usd_per_m3: float | None = Field(None, ge=0)
+
+
+class SeasonalRelease(Spec):
+    """Share of a reservoir's annual release in ``months`` (default April-September)."""
+
+    months: list[Month] = Field(default_factory=lambda: list(SUMMER), min_length=1, max_length=11)
+    min_share_pct: float | None = Field(None, ge=0, le=100)
+    max_share_pct: float | None = Field(None, ge=0, le=100)
+    hard: bool = True
+    penalty_usd_per_m3: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> SeasonalRelease:
+        if self.min_share_pct is None and self.max_share_pct is None:
+            raise ValueError("give min_share_pct and/or max_share_pct")
+        if (
+            self.min_share_pct is not None
+            and self.max_share_pct is not None
+            and self.min_share_pct > self.max_share_pct
+        ):
+            raise ValueError(
+                f"min_share_pct {self.min_share_pct} > max_share_pct {self.max_share_pct}"
+            )
+        return self
+
+
+class AgreedRelease(Spec):
+    """Minimum releases by calendar month, e.g. {Jun: 500, Jul: 650} in ``unit``."""
+
+    minimum: dict[Month, Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    unit: Literal["m3/s", "hm3/month"] = "m3/s"
+    hard: bool = False
+    penalty_usd_per_m3: float = Field(1.0, ge=0)
+
+
+class SpillCapSpec(Spec):
+    """Cap on water sent to a sink by spillways and rivers (return channels excluded)."""
+
+    max_hm3_per_year: float | None = Field(None, ge=0)
+    max_m3s: float | None = Field(None, ge=0)
+    hard: bool = True
+    penalty_usd_per_m3: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _some(self) -> SpillCapSpec:
+        if self.max_hm3_per_year is None and self.max_m3s is None:
+            raise ValueError("give max_hm3_per_year and/or max_m3s")
+        return self
+
+
+class Policy(Spec):
+    """Efficiencies, ecological flows, release rules, agreements, spill caps, municipal priority."""
+
+    irrigation_efficiency: dict[str, Efficiency] = Field(default_factory=dict)
+    ecological_flows: dict[str, EcologicalFlow] = Field(default_factory=dict)
+    seasonal_release: dict[str, SeasonalRelease] = Field(default_factory=dict)
+    agreed_releases: dict[str, AgreedRelease] = Field(default_factory=dict)
+    spill_caps: dict[str, SpillCapSpec] = Field(default_factory=dict)
+    municipal_priority: Literal["hard", "soft"] | None = None  # None: the solve options decide
+
+
+# --------------------------------------------------------------------------- infrastructure
+
+
+class LevelAreaStorageRow(Spec):
+    level_m: float
+    area_km2: float = Field(ge=0)
+    storage_hm3: float = Field(ge=0)
+
+
+class MunicipalRow(Spec):
+    population: float = Field(ge=0)
+    per_capita_l_per_day: float = Field(ge=0)
+    industrial_hm3_per_year: float = Field(0.0, ge=0)
+
+
+Monthly = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=12, max_length=12)]
+
+
+class EnergyRows(Spec):
+    demand_gwh: Monthly
+    thermal_cost_usd_per_mwh: Monthly
+    import_price_usd_per_mwh: Monthly
+    export_price_usd_per_mwh: Monthly
+
+
+class NewTables(Spec):
+    """Table rows for new (or changed) nodes, in the basin tables' units."""
+
+    inflows_m3s: dict[str, Monthly] = Field(default_factory=dict)  # new source: 12 months
+    evaporation_mm: dict[str, Monthly] = Field(default_factory=dict)  # reservoir: 12 months
+    level_area_storage: dict[str, list[LevelAreaStorageRow]] = Field(default_factory=dict)
+    irrigated_areas_ha: dict[str, dict[str, Annotated[float, Field(ge=0)]]] = Field(
+        default_factory=dict
+    )  # district: {crop: ha}
+    municipal: dict[str, MunicipalRow] = Field(default_factory=dict)
+    energy: dict[str, EnergyRows] = Field(default_factory=dict)
+
+
+class Infrastructure(Spec):
+    """Network changes, applied in this order: remove, change, add (then re-validated)."""
+
+    remove_nodes: list[str] = Field(default_factory=list)  # their links go too
+    remove_links: list[str] = Field(default_factory=list)  # "FROM>TO"
+    change_nodes: dict[str, dict[str, Any]] = Field(default_factory=dict)  # id: {field: value}
+    change_links: dict[str, dict[str, Any]] = Field(default_factory=dict)  # "FROM>TO": {...}
+    add_nodes: list[Node] = Field(default_factory=list)  # as in basin.yaml
+    add_links: list[LinkSpec] = Field(default_factory=list)  # as in basin.yaml
+    tables: NewTables = NewTables()
+
+    def is_empty(self) -> bool:
+        return self == Infrastructure()
+
+
+# --------------------------------------------------------------------------- the file
 
 
 class ScenarioFile(Spec):
@@ -38,4 +354,37 @@ class ScenarioFile(Spec):
     basin: str  # path to the basin folder, relative to the file that sets it
     horizon: Horizon = Horizon()
     hydrology: Hydrology = Hydrology()
+    demography: Demography = Demography()
+    economy: Economy = Economy()
+    climate: Climate = Climate()
+    policy: Policy = Policy()
+    infrastructure: Infrastructure = Infrastructure()
     solve: ModelOptions = ModelOptions()
+
+
+#: Unit of a key, from its suffix (longest first), for messages about values given with units.
+KEY_UNITS: tuple[tuple[str, str], ...] = (
+    ("_pct_per_year", "% per year"),
+    ("_usd_per_m3", "USD/m3"),
+    ("_usd_per_mwh", "USD/MWh"),
+    ("_hm3_per_year", "hm3/yr"),
+    ("_l_per_day", "l/cap/day"),
+    ("_pct", "%"),
+    ("_m3s", "m3/s"),
+    ("_hm3", "hm3"),
+    ("_km3", "km3"),
+    ("_mw", "MW"),
+    ("_gwh", "GWh"),
+    ("_mm", "mm/month"),
+    ("_ha", "ha"),
+    ("_m", "m"),
+    ("_km2", "km2"),
+)
+
+
+def unit_of(key: str) -> str | None:
+    """The unit a key's name declares, e.g. 'change_pct' -> '%'."""
+    for suffix, unit in KEY_UNITS:
+        if key.endswith(suffix):
+            return unit
+    return None

@@ -59,6 +59,8 @@ class HighsBackend:
     compile_seconds: float
     _cols_cache: dict[int, np.ndarray] = field(default_factory=dict)
     _rows_cache: dict[int, np.ndarray] = field(default_factory=dict)
+    _objective: float = 0.0  # of the last run (HiGHS forgets it when the LP is changed)
+    _iterations: int = 0
 
     @classmethod
     def from_model(cls, model: pyo.ConcreteModel, threads: int = 1) -> HighsBackend:
@@ -129,6 +131,9 @@ class HighsBackend:
         start = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - start
+        info = h.getInfo()
+        self._objective = float(info.objective_function_value)
+        self._iterations = int(info.simplex_iteration_count + info.ipm_iteration_count)
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return "optimal", seconds
@@ -149,12 +154,13 @@ class HighsBackend:
 
     @property
     def objective(self) -> float:
-        return float(self.highs.getInfo().objective_function_value)
+        """Objective of the last run (MUSD), still there after bounds or costs change."""
+        return self._objective
 
     @property
     def iterations(self) -> int:
-        info = self.highs.getInfo()
-        return int(info.simplex_iteration_count + info.ipm_iteration_count)
+        """Simplex and interior-point iterations of the last run."""
+        return self._iterations
 
     # --- changing data in place ---------------------------------------------------------------
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:

@@ -97,7 +97,8 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
             b.annual_deficit,
             "hm3",
             "year",
-            "annual environmental inflow target of {key} in {when}: short by {value:.1f} hm3",
+            "environmental annual target of {key} in {when}: the year's inflow is short by "
+            "{value:.1f} hm3",
         ),
     ]
 

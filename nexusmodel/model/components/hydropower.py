@@ -4,11 +4,25 @@ Variables at plant p (its node's id): ``turbine[p, t]`` (hm3) and ``energy[p, t]
 
     turbine[p,t] <= q_max * seconds[t] / 1e6                      (turbine capacity, hm3)
     turbine[p,t] <= sum of outflows of the plant's node           (the rest is spill)
-    energy[p,t]  = 0.002725 * eta * H[p,t] * turbine[p,t]          (GWh, H in m)
+    energy[p,t]  = k * H[p,t] * turbine[p,t]                       (run-of-river, fixed H)
     energy[p,t]  <= installed MW * hours[t] / 1000                 (GWh)
 
-H is a mutable parameter: fixed for run-of-river plants; for reservoir plants the solve
-iterates on it (successive linear programming, :mod:`nexusmodel.solve.slp`).
+with k = 0.002725 * eta (GWh per hm3 and m). At a reservoir the head depends on the mean
+storage of the step, Sbar[t] = (S[t-1] + S[t]) / 2, so the exact energy k * H(Sbar) * q is
+bilinear. It is linearized by a first-order Taylor expansion around a point (Sbar0, q0)::
+
+    energy[p,t] = k * (H0 * q + q0 * dH/dS(Sbar0) * (Sbar - Sbar0))     (H0 = H(Sbar0))
+    energy[p,t] <= k * Hmax * q                                          (no water, no energy)
+
+The second row keeps the Taylor term from creating energy without turbine flow (Hmax is the
+head at full storage, so it never cuts the exact energy). The build expands around the
+initial storage with half the turbine capacity; the solve (``nexusmodel.solve``) re-expands
+around each solution (successive linear programming). With ``ModelOptions.head == "fixed"``
+the storage terms are left out: H stays at the head of the initial storage.
+
+``head[p,t]`` (H0), ``storage_coef[p,t]`` (k q0 dH/dS / 2, GWh per hm3 of S[t] and of
+S[t-1]) and ``taylor_rhs[p,t]`` are mutable parameters; the solve keeps them in step with
+the LP it solved.
 """
 
 from __future__ import annotations
@@ -76,10 +90,58 @@ def head_from_storage(
     ctx: BuildContext, plant: Plant, storage_start: np.ndarray, storage_end: np.ndarray
 ) -> np.ndarray:
     """Head (m) over a step: level at the mean storage of the step minus the tailwater level."""
+    return head_at(ctx, plant, (np.asarray(storage_start) + np.asarray(storage_end)) / 2.0)
+
+
+def head_at(ctx: BuildContext, plant: Plant, storage: np.ndarray | float) -> np.ndarray:
+    """Head (m) at a storage (hm3): level from the level-area-storage table minus tailwater."""
     from nexusmodel.model.components.reservoir import level_of
 
-    level = level_of(ctx, plant.node, (storage_start + storage_end) / 2.0)
-    return np.maximum(level - plant.tailwater_level_m, 0.0)
+    return np.maximum(level_of(ctx, plant.node, np.asarray(storage, float)) - plant.tailwater_level_m, 0.0)
+
+
+def head_slope(ctx: BuildContext, plant: Plant, storage: np.ndarray) -> np.ndarray:
+    """dH/dS (m per hm3) at a storage: central difference over 0.1 % of the active storage."""
+    node = ctx.basin.nodes[plant.node]
+    delta = 1e-3 * max(node.capacity_hm3 - node.dead_storage_hm3, 1.0)  # type: ignore[union-attr]
+    storage = np.asarray(storage, float)
+    return (head_at(ctx, plant, storage + delta) - head_at(ctx, plant, storage - delta)) / (
+        2.0 * delta
+    )
+
+
+def max_head(ctx: BuildContext, plant: Plant) -> float:
+    """Head (m) at full storage: no step of the plant can use a higher one."""
+    return float(head_at(ctx, plant, ctx.basin.nodes[plant.node].capacity_hm3))  # type: ignore[union-attr]
+
+
+class Taylor(NamedTuple):
+    """The energy row of a reservoir plant expanded around (Sbar0, q0), on every step."""
+
+    head: np.ndarray  # H0 = H(Sbar0) (m): coefficient k * H0 of the turbine flow
+    storage_coef: np.ndarray  # k * q0 * dH/dS(Sbar0) / 2 (GWh/hm3): of S[t] and of S[t-1]
+    rhs: np.ndarray  # right-hand side (GWh): - k q0 dH/dS Sbar0 (+ the S[-1] term at t = 0)
+
+
+def taylor_expansion(
+    ctx: BuildContext,
+    plant: Plant,
+    storage_start: np.ndarray,
+    storage_end: np.ndarray,
+    turbine: np.ndarray,
+) -> Taylor:
+    """Coefficients of ``E - k H0 q - c S[t] - c S[t-1] = rhs`` around the given point.
+
+    That row is E = k * (H0 * q + q0 * dH/dS * (Sbar - Sbar0)). S[-1] is the initial
+    storage, a constant: its term sits in the right-hand side of the first step.
+    """
+    sbar0 = (np.asarray(storage_start, float) + np.asarray(storage_end, float)) / 2.0
+    k = GWH_PER_HM3_M * plant.efficiency
+    head = head_at(ctx, plant, sbar0)
+    coef = k * np.asarray(turbine, float) * head_slope(ctx, plant, sbar0) / 2.0
+    rhs = -2.0 * coef * sbar0
+    rhs[0] += coef[0] * ctx.basin.nodes[plant.node].initial_storage_hm3  # type: ignore[union-attr]
+    return Taylor(head, coef, rhs)
 
 
 def initial_heads(ctx: BuildContext) -> np.ndarray:
@@ -94,12 +156,19 @@ def initial_heads(ctx: BuildContext) -> np.ndarray:
     return heads
 
 
+def initial_expansion(ctx: BuildContext, plant: Plant) -> Taylor:
+    """Taylor point of the build: initial storage on every step, half the turbine capacity."""
+    s0 = np.full(len(ctx.axis), ctx.basin.nodes[plant.node].initial_storage_hm3)  # type: ignore[union-attr]
+    return taylor_expansion(ctx, plant, s0, s0, 0.5 * ctx.m3s_to_hm3(plant.max_turbine_flow_m3s))
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.hydropower = pyo.Block()
     ps = plants(ctx)
     ids = [p.node for p in ps]
+    n_t = len(ctx.axis)
     b.ids = pyo.Set(initialize=ids, ordered=True)
-    qmax = {p.node: ctx.m3s_to_hm3(p.max_turbine_flow_m3s) for p in ps}
+    qmax = {p.node: ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t) for p in ps}
     emax = {p.node: ctx.mw_to_gwh(p.installed_mw) for p in ps}
     b.turbine = pyo.Var(b.ids, ctx.steps, bounds=lambda _b, p, t: (0.0, float(qmax[p][t])))
     b.energy = pyo.Var(b.ids, ctx.steps, bounds=lambda _b, p, t: (0.0, float(emax[p][t])))
@@ -110,13 +179,51 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
         mutable=True,
         initialize={(p.node, t): float(heads[i, t]) for i, p in enumerate(ps) for t in ctx.steps},
     )
-    eta = {p.node: p.efficiency for p in ps}
+    k = {p.node: GWH_PER_HM3_M * p.efficiency for p in ps}
+    at_reservoir = [p for p in ps if p.reservoir]
+    b.with_storage = pyo.Set(initialize=[p.node for p in at_reservoir], ordered=True)
+    taylor = ctx.options.head == "slp"
+    if taylor:
+        start = {p.node: initial_expansion(ctx, p) for p in at_reservoir}
+        b.storage_coef = pyo.Param(
+            b.with_storage,
+            ctx.steps,
+            mutable=True,
+            initialize={
+                (p, t): float(start[p].storage_coef[t]) for p in start for t in ctx.steps
+            },
+        )
+        b.taylor_rhs = pyo.Param(
+            b.with_storage,
+            ctx.steps,
+            mutable=True,
+            initialize={(p, t): float(start[p].rhs[t]) for p in start for t in ctx.steps},
+        )
+    storage = m.reservoir.storage
+    expanded = set(b.with_storage) if taylor else set()
 
     def energy_rule(_b: pyo.Block, p: str, t: int) -> object:
-        """energy[p,t] - 0.002725 * eta * H[p,t] * turbine[p,t] = 0   (GWh)."""
-        return b.energy[p, t] - GWH_PER_HM3_M * eta[p] * b.head[p, t] * b.turbine[p, t] == 0
+        """E - k H0 q [- c S[t] - c S[t-1]] = [rhs]   (GWh; bracketed: Taylor, reservoir plants)."""
+        coefs = [1.0, -k[p] * b.head[p, t]]
+        variables = [b.energy[p, t], b.turbine[p, t]]
+        if p not in expanded:
+            return linear(coefs, variables) == 0
+        coef = -b.storage_coef[p, t]
+        coefs.append(coef)
+        variables.append(storage[p, t])
+        if t > 0:
+            coefs.append(coef)
+            variables.append(storage[p, t - 1])
+        return linear(coefs, variables) == b.taylor_rhs[p, t]
 
     b.energy_def = pyo.Constraint(b.ids, ctx.steps, rule=energy_rule)
+    hmax = {p.node: max_head(ctx, p) for p in at_reservoir}
+
+    def head_limit(_b: pyo.Block, p: str, t: int) -> object:
+        """E - k Hmax q <= 0   (GWh): no turbine flow, no energy, whatever the storage."""
+        return linear([1.0, -k[p] * hmax[p]], [b.energy[p, t], b.turbine[p, t]]) <= 0
+
+    b.head_limit = pyo.Constraint(b.with_storage, ctx.steps, rule=head_limit)
     out_links = {p.node: ctx.links_out(p.node) for p in ps}
 
     def release_rule(_b: pyo.Block, p: str, t: int) -> object:
@@ -165,9 +272,9 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
     shape = (len(ids), len(ctx.axis))
     turbine = sol.array(m.hydropower.turbine, shape)  # type: ignore[attr-defined]
     energy = sol.array(m.hydropower.energy, shape)  # type: ignore[attr-defined]
-    head = np.array([[pyo.value(m.hydropower.head[p, t]) for t in ctx.steps] for p in ids]).reshape(
-        shape
-    )
+    head = np.fromiter(
+        (d.value for d in m.hydropower.head.values()), dtype=float, count=shape[0] * shape[1]
+    ).reshape(shape)
     return {
         "turbine_flow": on_nodes(ctx, ids, turbine),
         "energy": on_nodes(ctx, ids, energy),

@@ -1,0 +1,32 @@
+"""Ensembles on Dask: stochastic hydrologies x policy options, with robustness summaries.
+
+``run_ensemble(scenario, members, options, output=...)`` (:mod:`.runner`) runs every member
+on a Dask cluster, each worker re-solving one persistent model per option warm
+(:mod:`.persistent`, :mod:`.members`), streams the members to disk and combines them into
+one cube; :func:`robustness` (:mod:`.robustness`) summarises it per option.
+"""
+
+from nexusmodel.ensemble.persistent import PersistentModel
+from nexusmodel.ensemble.plan import EnsemblePlan, make_plan
+from nexusmodel.ensemble.robustness import print_robustness, robustness, robustness_table
+from nexusmodel.ensemble.runner import (
+    EnsembleResult,
+    member_folder,
+    member_path,
+    open_members,
+    run_ensemble,
+)
+
+__all__ = [
+    "EnsemblePlan",
+    "EnsembleResult",
+    "PersistentModel",
+    "make_plan",
+    "member_folder",
+    "member_path",
+    "open_members",
+    "print_robustness",
+    "robustness",
+    "robustness_table",
+    "run_ensemble",
+]

@@ -1,0 +1,352 @@
+"""The client side of an ensemble: Dask, batches, progress, member files, the combined cube.
+
+``run_ensemble(scenario, members, options, output=...)``:
+
+1. :func:`~nexusmodel.ensemble.plan.make_plan` loads and checks every scenario here, once;
+   the plan is scattered to the workers (they read no files).
+2. Members still to run (no file yet in ``<output stem>.members/``) are cut into batches of
+   consecutive members of one option, submitted option after option with a bounded number in
+   flight, so each worker builds an option's model once and re-solves it for every member it
+   gets (:mod:`nexusmodel.ensemble.members`) while the client holds only a few batches.
+3. Each finished member is written at once, atomically, as a small NetCDF file
+   ``<option>/member_00042.nc``; a rerun skips the members whose file exists, so an
+   interrupted ensemble resumes where it stopped.
+4. The member files are opened lazily and combined into one Dataset with ``option`` and
+   ``member`` dims; the robustness summaries (:mod:`nexusmodel.ensemble.robustness`) are
+   added and the cube is streamed to ``output`` (NetCDF, atomic).
+
+Workers: a :class:`distributed.LocalCluster` of ``workers`` processes with one thread each,
+an existing cluster (``scheduler="tcp://host:8786"``), or a ``client`` you already have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dask
+import xarray as xr
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from nexusmodel.ensemble.members import run_batch, unpack
+from nexusmodel.ensemble.plan import EnsemblePlan, make_plan
+from nexusmodel.ensemble.robustness import robustness
+from nexusmodel.errors import InputError, Problem
+from nexusmodel.results import write_results
+from nexusmodel.scenario import Scenario
+
+MANIFEST = "ensemble.json"
+READ_ENGINE = "netcdf4"  # opens a member file several times faster than h5netcdf
+MAX_BATCH = 8  # members per task: enough to keep a model warm, few enough for a live progress bar
+
+
+@dataclass
+class EnsembleResult:
+    """What a run did: where the cube is, its robustness summary, and the counts."""
+
+    path: Path
+    folder: Path
+    summary: xr.Dataset
+    members: int
+    options: list[str]
+    computed: int = 0  # members run now
+    skipped: int = 0  # members whose file already existed
+    failed: int = 0  # members whose status is not optimal (run now or before)
+    lost: list[str] = field(default_factory=list)  # batches that died (no file: rerun retries)
+    seconds: float = 0.0
+    notes: tuple[str, ...] = ()
+
+
+def member_folder(output: str | Path) -> Path:
+    """The folder of member files of an ensemble written to ``output``."""
+    output = Path(output)
+    return output.parent / f"{output.stem}.members"
+
+
+def member_path(folder: Path, option: str, member: int) -> Path:
+    return folder / option / f"member_{member:05d}.nc"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write bytes to ``path`` via a temporary file and a rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _check_manifest(folder: Path, plan: EnsemblePlan) -> None:
+    """A member folder belongs to one ensemble (scenarios, hydrology, horizon)."""
+    path = folder / MANIFEST
+    mine = {"token": plan.token, "scenario": str(plan.scenario.path), "options": plan.option_names}
+    if path.is_file():
+        theirs = json.loads(path.read_text(encoding="utf-8"))
+        if theirs.get("token") != plan.token:
+            raise InputError(
+                [
+                    Problem(
+                        str(folder),
+                        "holds the members of another ensemble "
+                        f"({theirs.get('scenario')}, options {theirs.get('options')})",
+                        "delete the folder or write the ensemble to another output",
+                    )
+                ],
+                title="cannot resume the ensemble",
+            )
+        known = theirs.get("options", [])
+        mine["options"] = known + [o for o in plan.option_names if o not in known]
+    write_atomic(path, json.dumps(mine, indent=1).encode())
+
+
+def _status_of(path: Path) -> str:
+    with xr.open_dataset(path, engine=READ_ENGINE) as ds:
+        return str(ds["status"].values.ravel()[0])
+
+
+def _pending(
+    folder: Path, plan: EnsemblePlan, members: int, retry_failed: bool
+) -> tuple[list[tuple[str, int]], int]:
+    """(option, member) pairs without a file (or failed, with ``retry_failed``); and done."""
+    todo = []
+    done = 0
+    for option in plan.option_names:
+        for k in range(members):
+            path = member_path(folder, option, k)
+            if path.is_file() and not (retry_failed and _status_of(path) != "optimal"):
+                done += 1
+            else:
+                todo.append((option, k))
+    return todo, done
+
+
+def _batches(todo: list[tuple[str, int]], size: int) -> list[tuple[str, list[int]]]:
+    """Consecutive members of one option, ``size`` at most per batch, option after option."""
+    out: list[tuple[str, list[int]]] = []
+    for option, k in todo:
+        if out and out[-1][0] == option and len(out[-1][1]) < size:
+            out[-1][1].append(k)
+        else:
+            out.append((option, [k]))
+    return out
+
+
+@contextlib.contextmanager
+def _client(workers: int | None, scheduler: str | None, client: object | None) -> Iterator[object]:
+    """The Dask client to use: the caller's, one for ``scheduler``, or a new LocalCluster."""
+    from distributed import Client, LocalCluster
+
+    if client is not None:
+        yield client
+        return
+    if scheduler is not None:
+        with Client(scheduler, timeout="30s") as c:
+            yield c
+        return
+    n = workers or max(1, (os.cpu_count() or 2) - 1)
+    with (
+        LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("members, [red]{task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _execute(
+    c: object,
+    plan: EnsemblePlan,
+    todo: list[tuple[str, int]],
+    folder: Path,
+    batch_size: int | None,
+    console: Console,
+    show_progress: bool,
+) -> tuple[int, int, list[str]]:
+    """Run the members on the cluster; write each file as it arrives. (run, failed, lost)."""
+    from distributed import as_completed
+
+    n_threads = max(1, sum(c.nthreads().values()))  # type: ignore[attr-defined]
+    size = batch_size or max(1, min(MAX_BATCH, math.ceil(len(todo) / (4 * n_threads))))
+    batches = _batches(todo, size)
+    plan_future = c.scatter(plan, broadcast=True, hash=False)  # type: ignore[attr-defined]
+    window = 2 * n_threads  # batches in flight: every worker has its next one queued
+    queue = iter(batches)
+
+    def submit(batch: tuple[str, list[int]]) -> object:
+        option, ks = batch
+        return c.submit(  # type: ignore[attr-defined]
+            run_batch,
+            plan_future,
+            option,
+            ks,
+            pure=False,
+            key=f"nexusmodel-members-{plan.token}-{option}-{ks[0]}-{ks[-1]}",
+        )
+
+    futures = {}
+    for batch in [b for _, b in zip(range(window), queue, strict=False)]:
+        futures[submit(batch)] = batch
+    run = failed = 0
+    lost: list[str] = []
+    progress = _progress(console)
+    with progress if show_progress else contextlib.nullcontext():
+        task = progress.add_task("ensemble", total=len(todo), failed=0)
+        pending = as_completed(list(futures))
+        for future in pending:
+            option, ks = futures.pop(future)
+            try:
+                results = future.result()  # type: ignore[attr-defined]
+            except Exception as exc:  # a worker died or the task broke: no files, rerun retries
+                lost.append(f"{option} members {ks[0]}-{ks[-1]}: {type(exc).__name__}: {exc}")
+                failed += len(ks)
+                results = []
+            for k, status, data in results:
+                write_atomic(member_path(folder, option, k), data)
+                run += 1
+                failed += status != "optimal"
+            future.release()  # type: ignore[attr-defined]
+            progress.update(task, advance=len(ks), failed=failed)
+            following = next(queue, None)
+            if following is not None:
+                new = submit(following)
+                futures[new] = following
+                pending.add(new)
+    return run, failed, lost
+
+
+def open_members(folder: Path, options: list[str], members: int) -> xr.Dataset:
+    """The member files as one lazy Dataset (dims ``option``, ``member``); missing are NaN."""
+    parts = []
+    for option in options:
+        paths = [member_path(folder, option, k) for k in range(members)]
+        paths = [p for p in paths if p.is_file()]
+        if not paths:
+            continue
+        parts.append(
+            xr.open_mfdataset(
+                paths,
+                engine=READ_ENGINE,
+                combine="nested",
+                concat_dim="member",
+                data_vars="all",
+                coords="minimal",
+                compat="override",
+                join="override",
+                parallel=False,
+            )
+        )
+    if not parts:
+        raise InputError([Problem(str(folder), "holds no member files")])
+    combined = xr.concat(
+        parts, dim="option", data_vars="all", coords="minimal", compat="override", join="outer"
+    ).reindex(member=list(range(members)))
+    for name in ("status", "error"):  # texts of any length: held here, written variable-length
+        text = combined[name].fillna("missing" if name == "status" else "no member file")
+        combined[name] = text.copy(data=text.values.astype(object))
+    return unpack(combined)
+
+
+def run_ensemble(
+    scenario: Scenario | str | Path,
+    members: int,
+    options: list[Scenario | str | Path] | tuple[Scenario | str | Path, ...] = (),
+    *,
+    output: str | Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: object | None = None,
+    batch_size: int | None = None,
+    retry_failed: bool = False,
+    winter_energy_gwh: float | None = None,
+    horizon_years: int | None = None,
+    console: Console | None = None,
+    show_progress: bool = True,
+) -> EnsembleResult:
+    """Run ``members`` hydrologies x (the scenario + ``options``) and write the cube to ``output``.
+
+    See the module docstring. Returns the result with the robustness summary in memory;
+    the member cube itself stays on disk (open it with ``xr.open_dataset(result.path)``).
+    """
+    start = time.perf_counter()
+    if members < 1:
+        raise InputError([Problem("members", f"= {members}: must be at least 1")])
+    console = console or Console()
+    plan = make_plan(scenario, list(options), horizon_years=horizon_years)
+    output = Path(output)
+    folder = member_folder(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    _check_manifest(folder, plan)
+    todo, skipped = _pending(folder, plan, members, retry_failed)
+    run, lost = 0, []
+    if todo:
+        with _client(workers, scheduler, client) as c:
+            run, _, lost = _execute(c, plan, todo, folder, batch_size, console, show_progress)
+    with dask.config.set(scheduler="threads"):  # the client's files, never the cluster's
+        cube = open_members(folder, plan.option_names, members)
+        try:
+            summary = robustness(cube, winter_energy_gwh=winter_energy_gwh)
+            failed = int(summary["failed"].sum())
+            cube = cube.merge(summary, compat="override")
+            cube.attrs.update(
+                ensemble_members=members,
+                ensemble_options=", ".join(plan.option_names),
+                ensemble_base_seed=plan.base_seed,
+                ensemble_scenario=str(plan.scenario.path),
+                ensemble_token=plan.token,
+                hydrology=json.dumps(plan.scenario.spec.hydrology.model_dump()),
+                basin=plan.options[plan.option_names[0]].basin.name,
+            )
+            write_results(cube, output)
+        finally:
+            cube.close()
+    return EnsembleResult(
+        path=output,
+        folder=folder,
+        summary=summary,
+        members=members,
+        options=plan.option_names,
+        computed=run,
+        skipped=skipped,
+        failed=failed,
+        lost=lost,
+        seconds=time.perf_counter() - start,
+        notes=plan.notes,
+    )

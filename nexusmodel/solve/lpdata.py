@@ -1,0 +1,817 @@
+"""The numbers a model's LP takes from the horizon series and the time axis, as arrays.
+
+``series_data(ctx)`` computes them once for every step of a context, before discounting,
+on dense arrays over each component's candidate keys (links, reservoirs, plants, energy
+systems, towns, demand segments, district-crop pairs, environmental nodes, scenario
+rules) with the step (or the calendar year) as last axis. ``SeriesData.window(a, b)``
+slices them for steps a..b-1 without touching pandas, and ``push_series_data`` writes them
+into a built model's live LP through the backend's maps: row bounds, column bounds, costs
+(times the discount the caller gives) and matrix coefficients (evaporation in the
+reservoirs' balance, crop needs, FAO-33 production).
+
+Each array mirrors a component's build rule (its module docstring gives the equation); a
+test builds a model for series A, pushes series B into it and checks that the LP equals the
+one built for B, so the two cannot drift apart unnoticed. Not pushed here: the initial
+storage and end rules (:mod:`nexusmodel.solve.update`) and the head linearization of the
+reservoir plants (the solve's head iteration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pyomo.environ as pyo
+
+from nexusmodel.model.components import (
+    demand,
+    energy_system,
+    environment,
+    hydropower,
+    irrigation,
+    link,
+    municipal,
+    outlet,
+    reservoir,
+)
+from nexusmodel.model.context import BuildContext
+from nexusmodel.solve.highs import INF, HighsBackend
+
+
+class StructureError(ValueError):
+    """Data that need rows or columns the model was built without: build a new model."""
+
+
+@dataclass(frozen=True)
+class SeriesData:
+    """Series-derived numbers of a model, undiscounted: ``step[name]`` is (keys, steps),
+    ``year[name]`` is (keys, years); ``years`` are the calendar years of the steps and
+    ``step_year`` the position of each step's year in ``years``."""
+
+    years: np.ndarray
+    step_year: np.ndarray
+    step: dict[str, np.ndarray]
+    year: dict[str, np.ndarray]
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.step_year)
+
+    @cached_property
+    def stacked(self) -> tuple[np.ndarray, dict[str, int], dict[str, int], int]:
+        """(every array flattened into one vector, row offset of each step array, of each
+        year array, where the year part starts): what a :class:`PushPlan` gathers from."""
+        step_off, year_off, parts, row = {}, {}, [], 0
+        for name, values in self.step.items():
+            step_off[name] = row
+            row += values.shape[0]
+            parts.append(values.ravel())
+        row = 0
+        year_parts = []
+        for name, values in self.year.items():
+            year_off[name] = row
+            row += values.shape[0]
+            year_parts.append(values.ravel())
+        flat_step = np.concatenate(parts) if parts else np.zeros(0)
+        flat = np.concatenate([flat_step, *year_parts])
+        return flat, step_off, year_off, flat_step.size
+
+    def window(self, start: int, stop: int) -> SeriesData:
+        """The data of steps ``start .. stop - 1`` (year arrays: the years they touch)."""
+        ys = self.step_year[start:stop]
+        first, last = int(ys[0]), int(ys[-1]) + 1
+        return SeriesData(
+            self.years[first:last],
+            ys - first,
+            {k: v[:, start:stop] for k, v in self.step.items()},
+            {k: v[:, first:last] for k, v in self.year.items()},
+        )
+
+
+# --------------------------------------------------------------------------- computing
+
+
+def initial_storage_term(ctx: BuildContext) -> np.ndarray:
+    """``S0 * (1 - e[0] a1 / 2)`` of each reservoir (hm3): the constant the first step's
+    balance row carries (reservoir docstring), from the context's initial storage."""
+    out = []
+    for r in reservoir.reservoirs(ctx):
+        _a0, a1 = reservoir.area_fit(ctx, r)
+        e0 = float(reservoir.evaporation_m(ctx, r.id)[0])
+        out.append(r.initial_storage_hm3 * (1.0 - e0 * a1 / 2.0))
+    return np.array(out)
+
+
+def series_data(
+    ctx: BuildContext, year_need: dict[int, dict[str, float]] | None = None
+) -> SeriesData:
+    """Every series-derived number of a model of ``ctx`` (see the module docstring).
+
+    ``year_need`` (year -> crop -> hm3/kha) replaces the crop need over the context's own
+    steps of a year in the FAO-33 production function (a window uses the whole year's).
+    """
+    from nexusmodel.solve.update import balance_rhs_hm3
+
+    n_t = len(ctx.axis)
+    years = np.asarray(ctx.years)
+    step_year = np.searchsorted(years, ctx.axis.years)
+    step: dict[str, np.ndarray] = {}
+    year: dict[str, np.ndarray] = {}
+
+    def rows(values: list[np.ndarray], n_keys_last: int = n_t) -> np.ndarray:
+        return np.array(values, dtype=float).reshape(len(values), n_keys_last)
+
+    rhs = balance_rhs_hm3(ctx)
+    res = reservoir.reservoirs(ctx)
+    for r, term in zip(res, initial_storage_term(ctx), strict=True):
+        rhs[ctx.water_nodes.index(r.id), 0] -= term
+    step["balance"] = rhs
+    step["link_cap"] = link.capacity_hm3(ctx)
+    step["link_min"] = rows(
+        [ctx.m3s_to_hm3(lk.min_flow_m3s) * np.ones(n_t) for lk in ctx.basin.links]
+    )
+    s = ctx.series
+    step["res_lower"] = rows(
+        [
+            np.maximum(
+                r.dead_storage_hm3, ctx.axis.per_step(s.rule_min_hm3[r.id].to_numpy(), "rate")
+            )
+            for r in res
+        ]
+    )
+    step["res_upper"] = rows(
+        [
+            np.minimum(r.capacity_hm3, ctx.axis.per_step(s.rule_max_hm3[r.id].to_numpy(), "rate"))
+            for r in res
+        ]
+    )
+    step["res_half"] = rows(
+        [reservoir.evaporation_m(ctx, r.id) * reservoir.area_fit(ctx, r)[1] / 2.0 for r in res]
+    )
+    ps = hydropower.plants(ctx)
+    step["turbine_cap"] = rows([ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t) for p in ps])
+    step["energy_cap"] = rows([ctx.mw_to_gwh(p.installed_mw) for p in ps])
+    ks = energy_system.systems(ctx)
+    for name, attr in (
+        ("thermal", "thermal_capacity_mw"),
+        ("imports", "import_capacity_mw"),
+        ("exports", "export_capacity_mw"),
+    ):
+        step[f"{name}_cap"] = rows([ctx.mw_to_gwh(getattr(k, attr)) for k in ks])
+        step[f"{name}_price"] = rows([energy_system.prices(ctx, k.id)[name] for k in ks])
+    step["energy_demand"] = rows([ctx.monthly(s.energy_demand_gwh, k.id, "volume") for k in ks])
+    step["town_demand"] = rows([municipal.demand_hm3(ctx, t.id) for t in municipal.towns(ctx)])
+    step["segment_cap"] = rows(
+        [
+            seg.share * demand.demand_hm3(ctx, n.id)
+            for n in demand.users(ctx)
+            for seg in n.benefit_segments
+        ]
+    )
+    dc = irrigation.pairs(ctx)
+    step["need"] = rows([irrigation.need_hm3_per_kha(ctx, c) for _d, c in dc])
+    a, coef = production_coefficients(ctx, step["need"], step_year, year_need)
+    step["prod_water"] = coef
+    year["prod_area"] = a
+    year["area_max"] = rows(
+        [[float(s.area_max_ha.loc[y, (d, c)]) / 1000.0 for y in ctx.years] for d, c in dc],
+        len(years),
+    )
+    year["crop_price"] = rows(
+        [[float(s.crop_price_usd_per_t.loc[y, c]) / 1000.0 for y in ctx.years] for _d, c in dc],
+        len(years),
+    )
+    year["crop_cost"] = rows(
+        [[float(s.crop_cost_usd_per_ha.loc[y, c]) / 1000.0 for y in ctx.years] for _d, c in dc],
+        len(years),
+    )
+    # economic objective of the FAO-33 production (MUSD per kha and per hm3, undiscounted)
+    year["area_value"] = year["crop_price"] * a - year["crop_cost"]
+    step["water_value"] = year["crop_price"][:, step_year] * coef
+    envs = environment.reaches(ctx)
+    step["env_req"] = rows([environment.requirement_hm3(ctx, n.id) for n in envs])
+    shares = np.array([environment.year_share(ctx, y) for y in ctx.years])
+    year["env_target"] = rows([n.annual_target_hm3 * shares for n in envs], len(years))
+    pol = _policy(ctx)
+    months = ctx.axis.calendar_months
+    step["agreed_min"] = rows(
+        [
+            ctx.m3s_to_hm3(np.asarray(r.release_m3s, dtype=float)[months - 1])
+            for r in pol.min_releases
+        ]
+    )
+    step["spill_rate_cap"] = rows(
+        [
+            ctx.m3s_to_hm3(np.full(n_t, np.nan if c.max_m3s is None else c.max_m3s))
+            for c in pol.spill_caps
+        ]
+    )
+    year["spill_year_cap"] = rows(
+        [
+            (np.nan if c.max_hm3_per_year is None else c.max_hm3_per_year) * shares
+            for c in pol.spill_caps
+        ],
+        len(years),
+    )
+    step["one"] = np.ones((1, n_t))
+    return SeriesData(years, step_year, step, year)
+
+
+def production_coefficients(
+    ctx: BuildContext,
+    need: np.ndarray,
+    step_year: np.ndarray,
+    year_need: dict[int, dict[str, float]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """FAO-33 linear production of each (district, crop) pair (kt), as the irrigation
+    component writes it: ``P[y] = a[y] * A[y] + sum_{t in y} c[t] * w[t]``. Returns
+    (a: pairs x years, c: pairs x steps) with ``a = Ym (1 - Ky)`` and ``c = Ky Ym / NIR_y``
+    where the year's need NIR_y > 0, else ``a = Ym`` and ``c = 0``. NIR_y sums ``need``
+    (pairs x steps, hm3/kha) over the year's steps, unless ``year_need`` gives it."""
+    crops = ctx.basin.tables.crops
+    dc = irrigation.pairs(ctx)
+    n_y = len(ctx.years)
+    a = np.zeros((len(dc), n_y))
+    coef = np.zeros((len(dc), len(step_year)))
+    for k, (_d, c) in enumerate(dc):
+        ym, ky = float(crops.loc[c, "max_yield_t_per_ha"]), float(crops.loc[c, "ky"])
+        for yi, y in enumerate(ctx.years):
+            in_year = step_year == yi
+            if year_need is not None and y in year_need:
+                nir_y = float(year_need[y].get(c, 0.0))
+            else:
+                nir_y = float(need[k, in_year].sum())
+            if nir_y > 0:
+                a[k, yi] = ym * (1 - ky)
+                coef[k, in_year] = ky * ym / nir_y
+            else:
+                a[k, yi] = ym
+    return a, coef
+
+
+def _policy(ctx: BuildContext) -> object:
+    from nexusmodel.basin.basin import Policy
+
+    return getattr(ctx.basin, "policy", None) or Policy()
+
+
+# --------------------------------------------------------------------------- the model's layout
+
+
+def _sense(constraint: pyo.Component) -> np.ndarray:
+    """0: equality, 1: '>=' (lower bound), 2: '<=' (upper bound), per row in index order."""
+    return np.array(
+        [0 if c.equality else (1 if c.has_lb() else 2) for c in constraint.values()], dtype=np.int8
+    )
+
+
+class Layout:
+    """Where each array of :class:`SeriesData` goes in one model's LP (computed once)."""
+
+    def __init__(self, m: pyo.ConcreteModel, backend: HighsBackend) -> None:
+        ctx: BuildContext = m.context
+        self.build_years = [int(y) for y in ctx.years]
+        self.pattern = [len(ctx.steps_of_year(y)) for y in ctx.years]
+        self.n_steps = n_t = len(ctx.axis)
+        self.n_years = n_y = len(self.build_years)
+        self.step_year = np.repeat(np.arange(n_y), self.pattern)
+        self.backend = backend
+        self.sense: dict[int, np.ndarray] = {}
+
+        def cols(var: pyo.Component, last: int = n_t) -> np.ndarray:
+            return (
+                backend.columns_of(var).reshape(-1, last) if len(var) else np.zeros((0, last), int)
+            )
+
+        def rows(con: pyo.Component, last: int = n_t) -> np.ndarray:
+            return backend.rows_of(con).reshape(-1, last) if len(con) else np.zeros((0, last), int)
+
+        node_index = {n: i for i, n in enumerate(ctx.water_nodes)}
+        keys = list(m.water_balance)
+        self.balance = (
+            backend.rows_of(m.water_balance),
+            np.array([node_index[n] for n, _t in keys], dtype=np.int64),
+            np.array([t for _n, t in keys], dtype=np.int64),
+        )
+        res_ids = list(m.reservoir.ids)
+        self.reservoir_balance_t0 = np.array(
+            [
+                self.balance[0][(self.balance[1] == node_index[r]) & (self.balance[2] == 0)][0]
+                if ((self.balance[1] == node_index[r]) & (self.balance[2] == 0)).any()
+                else -1
+                for r in res_ids
+            ],
+            dtype=np.int64,
+        )
+        balance_row = np.full((len(ctx.water_nodes), n_t), -1, dtype=np.int64)
+        balance_row[self.balance[1], self.balance[2]] = self.balance[0]
+        self.reservoir_balance = balance_row[[node_index[r] for r in res_ids]]
+        link_ids = ctx.link_ids
+        self.link_min = [link_ids.index(lid) for lid in m.link.with_min]
+        self.env_ids = [n.id for n in environment.reaches(ctx)]
+        self.env_min = [self.env_ids.index(n) for n in m.environment.with_min]
+        self.env_target = [self.env_ids.index(n) for n in m.environment.with_target]
+        self.pairs = list(m.irrigation.pairs)
+        pair_index = {p: k for k, p in enumerate(self.pairs)}
+        positive = list(m.irrigation.positive)
+        self.positive_pair = np.array([pair_index[(d, c)] for d, c, _y in positive], dtype=np.int64)
+        self.positive_year = np.array(
+            [self.build_years.index(int(y)) for _d, _c, y in positive], dtype=np.int64
+        )
+        self.cols = {
+            name: cols(var)
+            for name, var in (
+                ("flow", m.link.flow),
+                ("min_deficit", m.link.min_deficit),
+                ("storage", m.reservoir.storage),
+                ("turbine", m.hydropower.turbine),
+                ("energy", m.hydropower.energy),
+                ("thermal", m.energy_system.thermal),
+                ("imports", m.energy_system.imports),
+                ("exports", m.energy_system.exports),
+                ("unserved", m.energy_system.unserved),
+                ("delivery", m.municipal.delivery),
+                ("shortage", m.municipal.shortage),
+                ("take", m.demand.take),
+                ("water", m.irrigation.water),
+                ("env_deficit", m.environment.deficit),
+                ("outflow", m.outlet.outflow),
+            )
+        }
+        self.cols["area"] = cols(m.irrigation.area, n_y)
+        self.cols["annual_deficit"] = cols(m.environment.annual_deficit, n_y)
+        self.rows = {
+            name: rows(con)
+            for name, con in (
+                ("link_min", m.link.min_flow),
+                ("res_lower", m.reservoir.min_storage),
+                ("res_upper", m.reservoir.max_storage),
+                ("energy_balance", m.energy_system.balance),
+                ("supply", m.municipal.supply),
+                ("water_limit", m.irrigation.water_limit),
+                ("env_min", m.environment.min_flow),
+            )
+        }
+        self.rows["env_annual"] = rows(m.environment.annual, n_y)
+        self.rows["positive"] = backend.rows_of(m.irrigation.production_nonneg)
+        self.policy_keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        if hasattr(m, "release_rules"):
+            pol = _policy(ctx)
+            b = m.release_rules
+            agreed_ids = [r.node for r in pol.min_releases]  # type: ignore[attr-defined]
+            cap_ids = [c.node for c in pol.spill_caps]  # type: ignore[attr-defined]
+            share_ids = [r.node for r in pol.season_shares]  # type: ignore[attr-defined]
+            for name, comp, ids, period, kind in (
+                ("agreed_release", b.agreed_release, agreed_ids, "step", "row"),
+                ("release_short", b.release_short, agreed_ids, "step", "col"),
+                ("spill_year", b.spill_year, cap_ids, "year", "row"),
+                ("spill_excess", b.spill_excess, cap_ids, "year", "col"),
+                ("spill_step", b.spill_step, cap_ids, "step", "row"),
+                ("spill_rate_excess", b.spill_rate_excess, cap_ids, "step", "col"),
+                ("season_short", b.season_short, share_ids, "year", "col"),
+                ("season_excess", b.season_excess, share_ids, "year", "col"),
+            ):
+                ids_of = backend.rows_of(comp) if kind == "row" else backend.columns_of(comp)
+                key_list = list(comp)
+                key_index = np.array([ids.index(n) for n, _w in key_list], dtype=np.int64)
+                when = np.array(
+                    [
+                        self.build_years.index(int(w)) if period == "year" else int(w)
+                        for _n, w in key_list
+                    ],
+                    dtype=np.int64,
+                )
+                self.policy_keys[name] = (ids_of, key_index, when)
+                if kind == "row":
+                    self.sense[id(comp)] = _sense(comp)
+        for con in (
+            m.water_balance,
+            m.link.min_flow,
+            m.reservoir.min_storage,
+            m.reservoir.max_storage,
+            m.energy_system.balance,
+            m.municipal.supply,
+            m.environment.min_flow,
+            m.environment.annual,
+            m.irrigation.production_nonneg,
+        ):
+            self.sense[id(con)] = _sense(con)
+
+
+def layout(m: pyo.ConcreteModel, backend: HighsBackend) -> Layout:
+    """The model's :class:`Layout` for this backend (computed on first use)."""
+    cached = m.__dict__.get("_layout")
+    if cached is None or cached.backend is not backend:
+        cached = Layout(m, backend)
+        m.__dict__["_layout"] = cached
+    return cached
+
+
+# --------------------------------------------------------------------------- pushing
+
+
+class PushPlan:
+    """Every number :class:`SeriesData` sets in one model's LP, compiled into flat gathers.
+
+    Each LP entry (a column's upper bound, a row's right-hand side, a column's cost, a
+    matrix coefficient) reads ``offset + scale * data[source]`` (times a discount for
+    costs) where ``source`` indexes the data's :attr:`SeriesData.stacked` vector for a
+    window starting at step 0; a window starting at step ``s`` (year ``y``) shifts step
+    sources by ``s`` and year sources by ``y``. Pushing a window is then a handful of numpy
+    gathers and one HiGHS call per kind of entry.
+    """
+
+    def __init__(self, m: pyo.ConcreteModel, backend: HighsBackend, data: SeriesData) -> None:
+        self.lay = lay = layout(m, backend)
+        self.m = m
+        ctx: BuildContext = m.context
+        _flat, self.step_off, self.year_off, self.year_start = data.stacked
+        self.n_steps_data = data.n_steps
+        self.n_years_data = len(data.years)
+        self._parts: dict[str, list[tuple[np.ndarray, ...]]] = {
+            k: [] for k in ("ub", "rhs", "cost", "coef")
+        }
+        W, n_y = lay.n_steps, lay.n_years
+        t_grid = np.arange(W)
+        y_grid = np.arange(n_y)
+        options = ctx.options
+        priority = options.objective == "priority"
+
+        def src(name: str, keys: np.ndarray, when: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """(source index, is-year flag) of data[name][keys, when] (broadcast)."""
+            if name in self.step_off:
+                base = (self.step_off[name] + np.asarray(keys)) * self.n_steps_data
+                return np.asarray(base + when, dtype=np.int64), np.zeros(
+                    np.broadcast(base, when).shape, bool
+                )
+            base = (self.year_off[name] + np.asarray(keys)) * self.n_years_data
+            return (
+                np.asarray(self.year_start + base + when, dtype=np.int64),
+                np.ones(np.broadcast(base, when).shape, bool),
+            )
+
+        def add(
+            kind: str,
+            ids: np.ndarray,
+            name: str,
+            keys: np.ndarray,
+            when: np.ndarray,
+            *,
+            scale: float | np.ndarray = 1.0,
+            offset: float | np.ndarray = 0.0,
+            disc: np.ndarray | None = None,
+            cols: np.ndarray | None = None,
+            sense: np.ndarray | None = None,
+        ) -> None:
+            source, is_year = src(name, keys, when)
+            shape = np.broadcast(np.asarray(ids), source).shape
+            entry = [
+                np.broadcast_to(np.asarray(ids), shape).ravel(),
+                np.broadcast_to(source, shape).ravel(),
+                np.broadcast_to(is_year, shape).ravel(),
+                np.broadcast_to(np.asarray(scale, float), shape).ravel(),
+                np.broadcast_to(np.asarray(offset, float), shape).ravel(),
+                np.broadcast_to(np.asarray(-1 if disc is None else disc), shape).ravel(),
+                np.broadcast_to(np.asarray(-1 if cols is None else cols), shape).ravel(),
+                np.broadcast_to(np.asarray(0 if sense is None else sense), shape).ravel(),
+            ]
+            self._parts[kind].append(tuple(entry))
+
+        one = np.zeros(1, dtype=np.int64)
+        step_disc = t_grid[None, :]  # discount index: a step's own
+        year_disc = W + y_grid[None, :]  # a year's first step
+        step_year_disc = W + lay.step_year[None, :]  # the first step of the step's year
+        t = t_grid[None, :]
+        y = y_grid[None, :]
+
+        rows, node, tt = lay.balance
+        add("rhs", rows, "balance", node, tt, sense=lay.sense[id(m.water_balance)])
+        # links
+        links = ctx.basin.links
+        n_links = len(links)
+        add("ub", lay.cols["flow"], "link_cap", np.arange(n_links)[:, None], t)
+        cost = np.array([lk.cost_usd_per_m3 for lk in links])[:, None]
+        add("cost", lay.cols["flow"], "one", one, t, scale=-cost, disc=step_disc)
+        if lay.link_min:
+            keys = np.array(lay.link_min)[:, None]
+            add(
+                "rhs",
+                lay.rows["link_min"],
+                "link_min",
+                keys,
+                t,
+                sense=lay.sense[id(m.link.min_flow)].reshape(-1, W),
+            )
+            penalty = np.array([links[i].min_flow_penalty_usd_per_m3 for i in lay.link_min])[
+                :, None
+            ]
+            add("cost", lay.cols["min_deficit"], "one", one, t, scale=-penalty, disc=step_disc)
+        # reservoirs: rule curves; evaporation coefficients of S[t] and S[t-1]
+        n_res = lay.cols["storage"].shape[0]
+        if n_res:
+            r = np.arange(n_res)[:, None]
+            add("rhs", lay.rows["res_lower"], "res_lower", r, t, sense=1)
+            add("rhs", lay.rows["res_upper"], "res_upper", r, t, sense=2)
+            bal, storage = lay.reservoir_balance, lay.cols["storage"]
+            add("coef", bal, "res_half", r, t, offset=1.0, cols=storage)
+            add("coef", bal[:, 1:], "res_half", r, t[:, 1:], offset=-1.0, cols=storage[:, :-1])
+        # hydropower
+        n_p = lay.cols["turbine"].shape[0]
+        if n_p:
+            p = np.arange(n_p)[:, None]
+            add("ub", lay.cols["turbine"], "turbine_cap", p, t)
+            add("ub", lay.cols["energy"], "energy_cap", p, t)
+            add(
+                "cost",
+                lay.cols["turbine"],
+                "one",
+                one,
+                t,
+                scale=options.spill_penalty_usd_per_m3,
+                disc=step_disc,
+            )
+            weight = ctx.priority_weight("hydropower") if priority else 0.0
+            add("cost", lay.cols["energy"], "one", one, t, scale=weight, disc=step_disc)
+        # energy systems
+        ks = energy_system.systems(ctx)
+        if ks:
+            k = np.arange(len(ks))[:, None]
+            unit = energy_system.MUSD_PER_GWH_PER_USD_MWH
+            for name, sign in (("thermal", -1.0), ("imports", -1.0), ("exports", 1.0)):
+                add("ub", lay.cols[name], f"{name}_cap", k, t)
+                add(
+                    "cost", lay.cols[name], f"{name}_price", k, t, scale=sign * unit, disc=step_disc
+                )
+            add("rhs", lay.rows["energy_balance"], "energy_demand", k, t, sense=0)
+            voll = np.array([e.unserved_penalty_usd_per_mwh for e in ks])[:, None]
+            add("cost", lay.cols["unserved"], "one", one, t, scale=-voll * unit, disc=step_disc)
+        # municipal
+        towns = municipal.towns(ctx)
+        if towns:
+            k = np.arange(len(towns))[:, None]
+            add("rhs", lay.rows["supply"], "town_demand", k, t, sense=0)
+            penalty = np.array([tw.shortage_penalty_usd_per_m3 for tw in towns])[:, None]
+            weight = ctx.priority_weight("municipal") if priority else 0.0
+            add("cost", lay.cols["delivery"], "one", one, t, scale=weight, disc=step_disc)
+            add(
+                "cost",
+                lay.cols["shortage"],
+                "one",
+                one,
+                t,
+                scale=0.0 if priority else -penalty,
+                disc=step_disc,
+            )
+        # demand curves
+        users = demand.users(ctx)
+        if users:
+            value = np.array(
+                [
+                    ctx.priority_weight("demand") if priority else seg.value_usd_per_m3
+                    for n in users
+                    for seg in n.benefit_segments
+                ]
+            )[:, None]
+            add("ub", lay.cols["take"], "segment_cap", np.arange(len(value))[:, None], t)
+            add("cost", lay.cols["take"], "one", one, t, scale=value, disc=step_disc)
+        # irrigation
+        if lay.pairs:
+            k = np.arange(len(lay.pairs))[:, None]
+            area, water = lay.cols["area"], lay.cols["water"]
+            add("ub", area, "area_max", k, y)
+            add(
+                "coef",
+                lay.rows["water_limit"],
+                "need",
+                k,
+                t,
+                scale=-1.0,
+                cols=area[:, lay.step_year],
+            )
+            if lay.positive_pair.size:
+                prow = lay.rows["positive"]
+                add(
+                    "coef",
+                    prow,
+                    "prod_area",
+                    lay.positive_pair,
+                    lay.positive_year,
+                    cols=area[lay.positive_pair, lay.positive_year],
+                )
+                j, tw = np.nonzero(lay.step_year[None, :] == lay.positive_year[:, None])
+                pair = lay.positive_pair[j]
+                add("coef", prow[j], "prod_water", pair, tw, cols=water[pair, tw])
+                add("rhs", prow, "one", one, np.zeros(prow.size, np.int64), scale=0.0, sense=1)
+            if priority:
+                weight = ctx.priority_weight("irrigation")
+                eff = np.array([irrigation.efficiency(ctx.basin.nodes[d]) for d, _c in lay.pairs])[
+                    :, None
+                ]  # type: ignore[arg-type]
+                add("cost", water, "one", one, t, scale=weight / eff, disc=step_disc)
+                add("cost", area, "one", one, np.zeros_like(y), scale=0.0, disc=year_disc)
+            else:
+                add("cost", area, "area_value", k, y, disc=year_disc)
+                add("cost", water, "water_value", k, t, disc=step_year_disc)
+        # environment
+        envs = environment.reaches(ctx)
+        if envs:
+
+            def value_of(i: int) -> float:
+                return (
+                    ctx.priority_weight("environment") if priority else envs[i].penalty_usd_per_m3
+                )
+
+            if lay.env_min:
+                keys = np.array(lay.env_min)[:, None]
+                add("rhs", lay.rows["env_min"], "env_req", keys, t, sense=1)
+                v = np.array([value_of(i) for i in lay.env_min])[:, None]
+                add("cost", lay.cols["env_deficit"], "one", one, t, scale=-v, disc=step_disc)
+            if lay.env_target:
+                keys = np.array(lay.env_target)[:, None]
+                add("rhs", lay.rows["env_annual"], "env_target", keys, y, sense=1)
+                v = np.array([value_of(i) for i in lay.env_target])[:, None]
+                add(
+                    "cost",
+                    lay.cols["annual_deficit"],
+                    "one",
+                    one,
+                    np.zeros_like(y),
+                    scale=-v,
+                    disc=year_disc,
+                )
+        # outlets
+        ids = outlet.outlets(ctx)
+        if ids:
+            penalty = np.array(
+                [
+                    getattr(ctx.basin.nodes[n], "penalty_usd_per_m3", 0.0)
+                    if ctx.basin.nodes[n].type == "sink"
+                    else 0.0
+                    for n in ids
+                ]
+            )[:, None]
+            add("cost", lay.cols["outflow"], "one", one, t, scale=-penalty, disc=step_disc)
+        # scenario release rules
+        if lay.policy_keys:
+            self._policy(m, lay, add, one, W)
+        self.ub, self.rhs, self.cost, self.coef = (
+            self._join(k) for k in ("ub", "rhs", "cost", "coef")
+        )
+        self._last_coef: np.ndarray | None = None
+        self._needs_rows = self._row_needs(data)
+
+    def _policy(
+        self, m: pyo.ConcreteModel, lay: Layout, add: object, one: np.ndarray, W: int
+    ) -> None:
+        from nexusmodel.model.components import release_rules
+
+        ctx: BuildContext = m.context
+        pol = _policy(ctx)
+        keys = lay.policy_keys
+        rows, k, w = keys["agreed_release"]
+        add("rhs", rows, "agreed_min", k, w, sense=1)  # type: ignore[operator]
+        rows, k, w = keys["spill_year"]
+        add("rhs", rows, "spill_year_cap", k, w, sense=2)  # type: ignore[operator]
+        rows, k, w = keys["spill_step"]
+        add("rhs", rows, "spill_rate_cap", k, w, sense=2)  # type: ignore[operator]
+        for name, items, period in (
+            ("season_short", pol.season_shares, "year"),  # type: ignore[attr-defined]
+            ("season_excess", pol.season_shares, "year"),  # type: ignore[attr-defined]
+            ("release_short", pol.min_releases, "step"),  # type: ignore[attr-defined]
+            ("spill_excess", pol.spill_caps, "year"),  # type: ignore[attr-defined]
+            ("spill_rate_excess", pol.spill_caps, "step"),  # type: ignore[attr-defined]
+        ):
+            cols, k, w = keys[name]
+            if not cols.size:
+                continue
+            penalty = np.array([release_rules._penalty(ctx, r.penalty_usd_per_m3) for r in items])
+            disc = W + w if period == "year" else w
+            add("cost", cols, "one", one, np.zeros_like(w), scale=-penalty[k], disc=disc)  # type: ignore[operator]
+
+    def _join(self, kind: str) -> tuple[np.ndarray, ...]:
+        parts = self._parts.pop(kind)
+        if not parts:
+            empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+            return (
+                empty_i,
+                empty_i,
+                np.zeros(0, bool),
+                empty_f,
+                empty_f,
+                empty_i,
+                empty_i,
+                empty_i,
+            )
+        joined = [np.concatenate([p[i] for p in parts]) for i in range(8)]
+        ids, cols = joined[0], joined[6]
+        keep = (ids >= 0) & ((cols >= 0) | (kind != "coef"))
+        return tuple(a[keep] for a in joined)
+
+    def _row_needs(self, data: SeriesData) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """Data rows that must stay at zero (the model has no row for them)."""
+        out = []
+        lay = self.lay
+        missing = np.setdiff1d(np.arange(data.step["env_req"].shape[0]), lay.env_min)
+        if missing.size:
+            out.append(("env_req", missing, np.ones((missing.size, lay.n_steps), bool)))
+        if "agreed_release" in lay.policy_keys:
+            _ids, k, w = lay.policy_keys["agreed_release"]
+            lacks = np.ones((data.step["agreed_min"].shape[0], lay.n_steps), bool)
+            lacks[k, w] = False
+            out.append(("agreed_min", np.arange(lacks.shape[0]), lacks))
+        return out
+
+    def push(
+        self, backend: HighsBackend, data: SeriesData, start: int, discount: np.ndarray
+    ) -> None:
+        """Write the data of steps ``start ..`` into the LP; costs times ``discount`` (per
+        model step; a year's cost takes the discount of the year's first step)."""
+        lay = self.lay
+        W = lay.n_steps
+        stop = start + W
+        if stop > data.n_steps:
+            raise StructureError(f"steps {start}..{stop - 1} run past the data ({data.n_steps})")
+        years = data.step_year[start:stop]
+        if not np.array_equal(years - years[0], lay.step_year):
+            raise StructureError("the steps fall into calendar years differently from the model's")
+        for name, keys, lacks in self._needs_rows:
+            if (data.step[name][keys, start:stop][lacks] > 0).any():
+                raise StructureError(f"the data need rows of {name} the model was built without")
+        flat = data.stacked[0]
+        first_year = int(years[0])
+        disc = np.asarray(discount, dtype=float)
+        combined = np.concatenate(
+            [disc, disc[np.searchsorted(lay.step_year, np.arange(lay.n_years))], [1.0]]
+        )
+
+        def values(group: tuple[np.ndarray, ...]) -> np.ndarray:
+            _ids, source, is_year, scale, offset, _disc, _cols, _sense = group
+            return offset + scale * flat[source + np.where(is_year, first_year, start)]
+
+        ids, *_ = self.ub
+        if ids.size:
+            backend.set_col_bounds(ids, np.zeros(ids.size), values(self.ub))
+        ids, *_rest, sense = self.rhs
+        if ids.size:
+            v = values(self.rhs)
+            backend.set_row_bounds(ids, np.where(sense <= 1, v, -INF), np.where(sense != 1, v, INF))
+        ids, *_rest = self.cost
+        if ids.size:
+            backend.set_costs(ids, values(self.cost) * combined[self.cost[5]])
+        ids, *_rest = self.coef
+        if ids.size:
+            v = values(self.coef)
+            if self._last_coef is None or self._last_coef.size != v.size:
+                changed = np.ones(v.size, bool)
+            else:
+                changed = v != self._last_coef
+            if changed.any():
+                backend.set_coefficients(ids[changed], self.coef[6][changed], v[changed])
+            self._last_coef = v
+        self.m.__dict__["_series_at"] = (data, start)
+
+
+def push_series_data(
+    m: pyo.ConcreteModel,
+    backend: HighsBackend,
+    data: SeriesData,
+    discount: np.ndarray,
+    start: int = 0,
+) -> None:
+    """Write the data of steps ``start .. start + model steps - 1`` into the model's live
+    LP (costs times ``discount``, per model step), then the initial-storage term of the
+    reservoirs' first balance rows. The compiled :class:`PushPlan` is kept with the model
+    for the next push of the same data."""
+    plans = m.__dict__.setdefault("_push_plans", {})
+    key = (id(backend), id(data))
+    plan = plans.get(key)
+    if plan is None:
+        plan = PushPlan(m, backend, data)
+        plans.clear()
+        plans[key] = plan
+        plan._data = data  # keep the data alive while its plan is cached
+    plan.push(backend, data, start, discount)
+    push_initial_storage_term(m, backend)
+
+
+def push_initial_storage_term(m: pyo.ConcreteModel, backend: HighsBackend) -> None:
+    """The first step's balance row of each reservoir: data + S0 (1 - e[0] a1 / 2), with S0
+    from the model's context."""
+    data, start = m.__dict__["_series_at"]
+    ctx: BuildContext = m.context
+    res = reservoir.reservoirs(ctx)
+    if not res:
+        return
+    lay = layout(m, backend)
+    cache = m.__dict__.get("_reservoir_rows")
+    if cache is None:
+        cache = np.array([ctx.water_nodes.index(r.id) for r in res])
+        m.__dict__["_reservoir_rows"] = cache
+    s0 = np.array([r.initial_storage_hm3 for r in res])
+    half0 = data.step["res_half"][:, start]
+    base = data.step["balance"][cache, start]
+    rows = lay.reservoir_balance_t0
+    keep = rows >= 0
+    rhs = (base + s0 * (1.0 - half0))[keep]
+    backend.set_row_bounds(rows[keep], rhs, rhs)
