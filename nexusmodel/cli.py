@@ -64,17 +64,37 @@ def run(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="results NetCDF file")
     ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode",
+            help="optimize (whole horizon), rolling (12-month windows), simulate (month by "
+            "month with rule curves) or all (the three side by side); default: the scenario's",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario: build, solve, check the water balance and write the results."""
     from nexusmodel.results import write_results
     from nexusmodel.results.summary import print_run_summary
     from nexusmodel.run import run_scenario
 
+    if mode not in (None, "optimize") or run_mode_of(scenario) != "optimize":
+        from nexusmodel.modes.cli import run_modes_command
+
+        run_modes_command(console, scenario, mode, output)
+        return
     with console.status(f"running {scenario} ..."):
         out = run_scenario(scenario)
     path = write_results(out.results, output or Path("results") / f"{scenario.stem}.nc")
     print_run_summary(console, out.results)
     console.print(f"Results written to [bold]{path}[/bold]")
+
+
+def run_mode_of(scenario: Path) -> str:
+    """The solve mode a scenario file asks for (``solve.mode``)."""
+    from nexusmodel.scenario import load_scenario
+
+    return load_scenario(scenario).options.mode
 
 
 @app.command()
@@ -284,7 +304,6 @@ def diff(
         console.print(table)
 
 
-
 @app.command()
 def ensemble(
     scenario: Annotated[Path, typer.Argument(help="scenario with a stochastic hydrology")],
@@ -365,9 +384,7 @@ def frontier(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="frontier NetCDF (the plot: same name, .png)")
     ] = Path("results/frontier.nc"),
-    years: Annotated[
-        int | None, typer.Option("--years", min=1, help="shorten the horizon")
-    ] = None,
+    years: Annotated[int | None, typer.Option("--years", min=1, help="shorten the horizon")] = None,
 ) -> None:
     """Trade-off frontier between sectors (epsilon-constraint on one persistent model)."""
     from nexusmodel.frontier import plot_frontier, trade_off_frontier
@@ -381,9 +398,7 @@ def frontier(
     table = Table(title=f"Trade-off frontier ({ds.attrs['objectives']}; per year)")
     for col in ["point", *[f"{s} ({ds[s].attrs['units']})" for s in chosen], "efficient"]:
         table.add_column(col, justify="right")
-    table.add_row(
-        "baseline", *[f"{float(ds[f'baseline_{s}']):,.2f}" for s in chosen], ""
-    )
+    table.add_row("baseline", *[f"{float(ds[f'baseline_{s}']):,.2f}" for s in chosen], "")
     for i in ds["point"].values:
         row = ds.sel(point=i)
         if str(row["status"].values) != "optimal":
@@ -400,6 +415,7 @@ def frontier(
     picture = output.with_suffix(".png")
     ax.figure.savefig(picture, dpi=120, bbox_inches="tight")  # type: ignore[attr-defined]
     console.print(f"Frontier written to [bold]{path}[/bold], plot to [bold]{picture}[/bold]")
+
 
 def main() -> None:
     """Entry point: run the app, turning user mistakes into a message and exit code 2."""

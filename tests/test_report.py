@@ -141,15 +141,16 @@ def test_captions_state_the_numbers(report_file):
     minima = winter.groupby(season).min()
     assert f"Main reservoir is drawn down to {minima.mean() / 1e3:,.2f} km³ each winter" in text
     # supply: (231.95 + 342) / 2 years / 1000 = 0.287 of 0.30 km3/yr: 95.7 %
-    assert "receive 0.29 km³ of the 0.30 km³" in text and "(95.7 %)" in text
-    assert "the largest shortfall is in Lowland district, which gets 95.0 %" in text
+    # (shares are written with a no-break space before the %)
+    assert "receive 0.29 km³ of the 0.30 km³" in text and "(95.7\u00a0%)" in text
+    assert "the largest shortfall is in Lowland district, which gets 95.0\u00a0%" in text
     # hydropower: 240 GWh/yr, 90 of it in winter = 38 %; all in country A; peak in April
-    assert "generate 240 GWh a year on average, 38 % of it in winter" in text
-    assert "plants in A produce 100 %" in text
+    assert "generate 240 GWh a year on average, 38\u00a0% of it in winter" in text
+    assert "plants in A produce 100\u00a0%" in text
     # marginal value: highest 0.5 USD/m3 at the Capital city (every month; January first)
     assert "Water is worth most at Capital city in January (0.500 USD per m³" in text
     # scenario comparison: dry halves the volumes
-    assert "Compared with the baseline, dry changes" in text and "by \u221250 %" in text
+    assert "Compared with the baseline, dry changes" in text and "by \u221250\u00a0%" in text
 
 
 def test_no_basin_found_says_so(tmp_path):

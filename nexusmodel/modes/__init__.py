@@ -35,8 +35,18 @@ def run_optimize(
     build = time.perf_counter() - start
     report = solve(model)
     report.timings = {"build": build, **report.timings}
+    report.timings["windows"] = time.perf_counter() - start  # the one window: the horizon
     ds = extract_results(model, report, {**(provenance or {}), "mode": "optimize"})
-    ds.attrs["mode"] = "optimize"
+    n_steps = ds.sizes["time"]
+    ds.attrs.update(
+        mode="optimize",
+        windows=1,
+        window_models_built=0,
+        window_months=n_steps,
+        keep_months=n_steps,
+        end_rule="basin",
+        rules="none",
+    )
     return ModeRun("optimize", ds, report, model, None, time.perf_counter() - start)
 
 
@@ -53,15 +63,33 @@ def run_modes(
     if unknown:
         raise ValueError(f"unknown modes {unknown}: use {', '.join(MODES)}")
     out: dict[str, ModeRun] = {}
-    reference = None
-    if "optimize" in modes or "rolling" in modes or "simulate" in modes:
-        out["optimize"] = run_optimize(basin, options, provenance)
-        reference = Reference.from_run(out["optimize"])
+    out["optimize"] = run_optimize(basin, options, provenance)  # the reference of the others
+    reference = Reference.from_run(out["optimize"])
     if "rolling" in modes:
         out["rolling"] = run_rolling(basin, options, reference=reference, provenance=provenance)
     if "simulate" in modes:
         out["simulate"] = run_simulate(basin, options, reference=reference, provenance=provenance)
     return {m: out[m] for m in MODES if m in modes}
+
+
+def run_scenario_modes(
+    scenario: object, mode: str | None = None
+) -> tuple[dict[str, ModeRun], Basin]:
+    """Load and apply a scenario (a :class:`~nexusmodel.scenario.Scenario` or a path), then
+    run it in ``mode`` (default: the scenario's ``solve.mode``; ``"all"``: the three).
+    Returns the runs by mode and the applied basin (for :mod:`nexusmodel.modes.foresight`)."""
+    from nexusmodel.basin import load_basin
+    from nexusmodel.scenario import Scenario, apply_scenario, load_scenario
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)  # type: ignore[arg-type]
+    options = scenario.options
+    mode = mode or options.mode
+    if mode not in (*MODES, "all"):
+        raise ValueError(f"mode = {mode!r}: use one of {', '.join(MODES)} or 'all'")
+    basin = apply_scenario(load_basin(scenario.basin_path), scenario)
+    modes = MODES if mode == "all" else (mode,)
+    return run_modes(basin, options, modes, scenario.provenance(basin)), basin
 
 
 __all__ = [
@@ -71,6 +99,7 @@ __all__ = [
     "ReservoirRules",
     "run_modes",
     "run_optimize",
+    "run_scenario_modes",
     "run_rolling",
     "run_simulate",
 ]

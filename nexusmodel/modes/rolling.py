@@ -226,7 +226,7 @@ class WindowRun:
         for p in lin.plants:
             s0 = ctx.basin.nodes[p.node].initial_storage_hm3  # type: ignore[union-attr]
             if self.policy.heads == "start" or self.options.head != "slp":
-                head = np.full(n_t, self._head(ctx, p, s0))
+                head = np.full(n_t, float(head_at(ctx, p, s0)))
                 expansions.append(Taylor(head, np.zeros(n_t), np.zeros(n_t)))
                 continue
             half = 0.5 * float(np.mean(ctx.m3s_to_hm3(p.max_turbine_flow_m3s)))
@@ -237,25 +237,6 @@ class WindowRun:
             expansions.append(taylor_expansion(ctx, p, start, storage, turbine))
         lin.apply(expansions)
         return lin
-
-    def _head(self, ctx: BuildContext, plant: object, storage: float) -> float:
-        """``head_at`` of the plant at a storage, with its table read once."""
-        cache = self.__dict__.setdefault("_tables", {})
-        node = plant.node  # type: ignore[attr-defined]
-        if node not in cache:
-            table = ctx.basin.tables.level_area_storage.get(node)
-            if table is None:
-                cache[node] = None
-            else:
-                cache[node] = (
-                    table["storage_hm3"].to_numpy(dtype=float),
-                    table["level_m"].to_numpy(dtype=float),
-                )
-        table = cache[node]
-        if table is None:
-            return float(head_at(ctx, plant, storage))  # type: ignore[arg-type]
-        level = float(np.interp(storage, table[0], table[1]))
-        return max(level - plant.tailwater_level_m, 0.0)  # type: ignore[attr-defined]
 
     @staticmethod
     def _shift(values: np.ndarray, n_t: int, fallback: float) -> np.ndarray:
@@ -441,6 +422,16 @@ def stitched_results(
     return ds, report
 
 
+def window_timings(stats: WindowStats, loop_seconds: float) -> dict[str, float]:
+    """Timings of a windowed run, named like optimize's (s)."""
+    return {
+        "build": stats.build_seconds - stats.translate_seconds,
+        "translate": stats.translate_seconds,
+        "solve": float(sum(stats.highs_seconds)),
+        "windows": loop_seconds,
+    }
+
+
 class RollingPolicy(WindowPolicy):
     """End-of-window storage valued (reference marginal values) or targeted."""
 
@@ -541,18 +532,13 @@ def run_rolling(
     loop_start = time.perf_counter()
     run.solve(plan, stitcher)
     loop = time.perf_counter() - loop_start
-    timings = {
-        "windows": loop,
-        "build": run.stats.build_seconds,
-        "solve": float(sum(run.stats.highs_seconds)),
-    }
     ds, report = stitched_results(
         run,
         full,
         stitcher,
         "rolling",
         provenance,
-        timings,
-        {"window_months": window, "keep_months": keep, "end_rule": end},
+        window_timings(run.stats, loop),
+        {"window_months": window, "keep_months": keep, "end_rule": end, "rules": "none"},
     )
     return ModeRun("rolling", ds, report, full, run.stats, time.perf_counter() - start)

@@ -52,6 +52,7 @@ from nexusmodel.modes.rolling import (
     WindowRun,
     full_model_for,
     stitched_results,
+    window_timings,
 )
 from nexusmodel.modes.window import Stitcher, Window, WindowModel, plan_windows
 from nexusmodel.solve.highs import INF
@@ -247,18 +248,13 @@ def run_simulate(
     plan = plan_windows(run.n_steps, 1, 1)
     loop_start = time.perf_counter()
     run.solve(plan, stitcher)
-    timings = {
-        "windows": time.perf_counter() - loop_start,
-        "build": run.stats.build_seconds,
-        "solve": float(sum(run.stats.highs_seconds)),
-    }
     ds, report = stitched_results(
         run,
         full,
         stitcher,
         "simulate",
         provenance,
-        timings,
-        {"window_months": 1, "keep_months": 1, "rules": rules.source},
+        window_timings(run.stats, time.perf_counter() - loop_start),
+        {"window_months": 1, "keep_months": 1, "end_rule": "rule curves", "rules": rules.source},
     )
     return ModeRun("simulate", ds, report, full, run.stats, time.perf_counter() - start)

@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+from typing import NamedTuple
 
 import numpy as np
 import pyomo.environ as pyo
@@ -66,6 +67,28 @@ from nexusmodel.solve.lpdata import (
 from nexusmodel.timeaxis import TimeAxis
 
 YEARLY_FRAMES = ("area_max_ha", "crop_price_usd_per_t", "crop_cost_usd_per_ha")
+
+
+class ArrayTable(NamedTuple):
+    """A level-area-storage table as numpy arrays (the same numbers as the DataFrame):
+    the head iteration of a window interpolates in it thousands of times."""
+
+    level_m: np.ndarray
+    area_km2: np.ndarray
+    storage_hm3: np.ndarray
+
+
+def with_array_tables(basin: Basin) -> Basin:
+    """The basin with its level-area-storage tables read into numpy arrays."""
+    tables = {
+        node: ArrayTable(
+            table["level_m"].to_numpy(dtype=float),
+            table["area_km2"].to_numpy(dtype=float),
+            table["storage_hm3"].to_numpy(dtype=float),
+        )
+        for node, table in basin.tables.level_area_storage.items()
+    }
+    return replace(basin, tables=replace(basin.tables, level_area_storage=tables))
 
 
 @dataclass(frozen=True)
@@ -109,12 +132,82 @@ def slice_series(series: BasinSeries, start: int, stop: int) -> BasinSeries:
     return BasinSeries(**parts)
 
 
+class BatchedBackend:
+    """A :class:`HighsBackend` whose bound and cost changes wait until the next solve.
+
+    A window changes a few hundred bounds and costs through a dozen small calls; buffered,
+    they reach HiGHS in one call per kind (the last change of an entry wins). Anything
+    that reads the LP, solves or changes coefficients flushes first; everything else is
+    the wrapped backend's.
+    """
+
+    def __init__(self, backend: HighsBackend) -> None:
+        self.wrapped = backend
+        self._pending: dict[str, list[tuple[np.ndarray, ...]]] = {"row": [], "col": [], "cost": []}
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.wrapped, name)
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self._pending["row"].append(
+            (np.asarray(rows), np.asarray(lower, float), np.asarray(upper, float))
+        )
+
+    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self._pending["col"].append(
+            (np.asarray(cols), np.asarray(lower, float), np.asarray(upper, float))
+        )
+
+    def set_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
+        self._pending["cost"].append((np.asarray(cols), np.asarray(costs, float)))
+
+    def flush(self) -> None:
+        for kind, apply in (
+            ("row", self.wrapped.set_row_bounds),
+            ("col", self.wrapped.set_col_bounds),
+            ("cost", self.wrapped.set_costs),
+        ):
+            parts = self._pending[kind]
+            if not parts:
+                continue
+            self._pending[kind] = []
+            joined = [np.concatenate([np.ravel(p[i]) for p in parts]) for i in range(len(parts[0]))]
+            ids = joined[0]
+            # keep the last change of every entry
+            _, first_from_end = np.unique(ids[::-1], return_index=True)
+            pick = ids.size - 1 - first_from_end
+            apply(*(a[pick] for a in joined))  # type: ignore[operator]
+
+    def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        self.wrapped.set_coefficients(rows, cols, values)
+
+    def run(self, *args: object, **kwargs: object) -> tuple[str, float]:
+        self.flush()
+        return self.wrapped.run(*args, **kwargs)  # type: ignore[arg-type]
+
+    def solution(self) -> object:
+        self.flush()
+        return self.wrapped.solution()
+
+    def costs(self) -> np.ndarray:
+        self.flush()
+        return self.wrapped.costs()
+
+    def col_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        self.flush()
+        return self.wrapped.col_bounds()
+
+    def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        self.flush()
+        return self.wrapped.row_bounds()
+
+
 @dataclass
 class WindowModel:
     """One built window model and its live LP."""
 
     model: pyo.ConcreteModel
-    backend: HighsBackend
+    backend: BatchedBackend
     length: int
     uses: int = 0
 
@@ -128,7 +221,8 @@ class WindowStats:
     iterations: int = 0
     slp_iterations: int = 0
     models_built: int = 0
-    build_seconds: float = 0.0
+    build_seconds: float = 0.0  # building and compiling window models
+    translate_seconds: float = 0.0  # of which compiling them for HiGHS
     relaxed_windows: int = 0
 
 
@@ -165,6 +259,7 @@ class WindowModels:
             for n in basin.spec.nodes
         ]
         self._window_spec = basin.spec.model_copy(update={"nodes": nodes})
+        self._fast_basin = with_array_tables(basin)
 
     def window_axis(self, start: int, stop: int) -> TimeAxis:
         """The horizon's time axis cut to the window; its steps point into the full series."""
@@ -209,14 +304,15 @@ class WindowModels:
     def _build(self, win: Window) -> WindowModel:
         start = time.perf_counter()
         series = slice_series(self.basin.series, win.start, win.stop)  # type: ignore[arg-type]
-        window_basin = self.basin.with_spec(self._window_spec).with_series(series)
+        window_basin = self._fast_basin.with_spec(self._window_spec).with_series(series)
         model = build_model(window_basin, self.options, self.extra)
-        backend = HighsBackend.from_model(model)
-        layout(model, backend)  # records the build's calendar years
+        backend = BatchedBackend(HighsBackend.from_model(model))
+        layout(model, backend)  # type: ignore[arg-type]  # records the build's calendar years
         # from here on the context reads the horizon's series through the window's axis
         model.context.series = self.basin.series
         self.stats.models_built += 1
         self.stats.build_seconds += time.perf_counter() - start
+        self.stats.translate_seconds += backend.wrapped.compile_seconds
         return WindowModel(model, backend, win.length)
 
 

@@ -1,0 +1,69 @@
+"""``nexusmodel run scenario.yaml --mode rolling|simulate|all``: the command's body."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from nexusmodel.modes import MODES, run_scenario_modes
+from nexusmodel.modes.foresight import format_table, reference_end_values, value_of_foresight
+
+
+def run_modes_command(
+    console: Console, scenario: Path, mode: str | None, output: Path | None
+) -> None:
+    """Run a scenario in one mode (or all three), write the results, print the summary."""
+    from nexusmodel.results import write_results
+    from nexusmodel.results.summary import print_run_summary
+
+    if mode is not None and mode not in (*MODES, "all"):
+        raise ValueError(f"--mode {mode}: use optimize, rolling, simulate or all")
+    with console.status(f"running {scenario} ({mode or 'scenario'} mode) ..."):
+        runs, basin = run_scenario_modes(scenario, mode)
+    base = output.with_suffix("") if output is not None else Path("results") / scenario.stem
+    if len(runs) == 1:
+        ((name, run),) = runs.items()
+        path = write_results(run.results, output or base.with_name(f"{base.name}_{name}.nc"))
+        print_run_summary(console, run.results)
+        _windows_line(console, run)
+        console.print(f"Results written to [bold]{path}[/bold]")
+        return
+    paths = [
+        write_results(run.results, base.with_name(f"{base.name}_{name}.nc"))
+        for name, run in runs.items()
+    ]
+    frame = value_of_foresight(
+        {name: run.results for name, run in runs.items()},
+        basin,
+        reference_end_values(runs["optimize"].results),
+        {name: run.seconds for name, run in runs.items()},
+    )
+    table = Table(title=f"Value of foresight: {scenario.stem} (per year unless stated)")
+    table.add_column("indicator")
+    for name in frame.columns:
+        table.add_column(name, justify="right")
+    for row in format_table(frame):
+        table.add_row(*row)
+    console.print(table)
+    console.print(
+        "Net benefit: every mode's results priced with the same economic objective of the "
+        "whole horizon (storage left at the end valued at the optimize run's mean marginal "
+        "value of water)."
+    )
+    for run in runs.values():
+        _windows_line(console, run)
+    console.print("Results written to " + ", ".join(f"[bold]{p}[/bold]" for p in paths))
+
+
+def _windows_line(console: Console, run: object) -> None:
+    stats = getattr(run, "stats", None)
+    if stats is None or not stats.seconds:
+        return
+    highs = sum(stats.highs_seconds)
+    console.print(
+        f"{run.mode}: {len(stats.seconds)} windows on {stats.models_built} window models, "  # type: ignore[attr-defined]
+        f"{sum(stats.seconds):.1f} s ({highs:.1f} s in HiGHS), "
+        f"water balance residual {run.results.attrs['water_balance_max_residual_hm3']:.1e} hm3"  # type: ignore[attr-defined]
+    )
