@@ -35,10 +35,12 @@ import dataclasses
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
+from pyomo.core.expr.numeric_expr import LinearExpression
 
 from nexusmodel.basin import load_basin
 from nexusmodel.errors import InfeasibleError, InputError, Problem, SolverError
@@ -49,24 +51,30 @@ from nexusmodel.model.expr import linear
 from nexusmodel.scenario import Scenario, apply_scenario, load_scenario
 from nexusmodel.solve.highs import INF
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 SECTORS = ("irrigation", "hydropower", "ecosystem")
 LEVEL_TOLERANCE = 1e-7  # relative slack on a held level (lexicographic stages)
 
 
 def _years(ctx: BuildContext) -> float:
+    """Years of the horizon: months / 12 as the indicators count them (else days / 365.25)."""
+    if ctx.axis.kind == "month":
+        return len(ctx.axis) / 12.0
     return float(ctx.axis.days.sum() / 365.25)
 
 
 def sector_benefits(
     m: pyo.ConcreteModel, ctx: BuildContext, hydropower_units: str = "musd"
-) -> dict[str, tuple[object, str, str]]:
+) -> dict[str, tuple[LinearExpression, str, str]]:
     """{sector: (linear expression per year, units, meaning)} on a built model."""
     per_year = 1.0 / _years(ctx)
     economic = dataclasses.replace(
         ctx, options=ctx.options.model_copy(update={"objective": "economic"})
     )
-    income = irrigation.objective(m, economic)
-    out: dict[str, tuple[object, str, str]] = {
+    income = cast(LinearExpression, irrigation.objective(m, economic))
+    out: dict[str, tuple[LinearExpression, str, str]] = {
         "irrigation": (
             linear([c * per_year for c in income.linear_coefs], income.linear_vars),
             "million USD/yr",
@@ -154,12 +162,12 @@ def trade_off_frontier(
         scenario = scenario.with_horizon(years=horizon_years)
     raw = load_basin(scenario.basin_path)
     basin = apply_scenario(raw, scenario)
-    benefits: dict[str, tuple[object, str, str]] = {}
+    benefits: dict[str, tuple[LinearExpression, str, str]] = {}
 
     def floors(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
         """benefit_s(x) >= floor_s, one row per sector (bounds set in HiGHS, not here)."""
         benefits.update(sector_benefits(m, ctx, hydropower_units))
-        active = [s for s in SECTORS if benefits[s][0].linear_vars]  # type: ignore[attr-defined]
+        active = [s for s in SECTORS if benefits[s][0].linear_vars]
         m.frontier_sectors = pyo.Set(initialize=active, ordered=True)
         m.frontier_floor = pyo.Constraint(
             m.frontier_sectors, rule=lambda _m, s: benefits[s][0] >= -1e12
@@ -174,7 +182,9 @@ def trade_off_frontier(
         raise InputError(
             [Problem(str(scenario.path), f"the basin has nothing for {', '.join(missing)}")]
         )
-    backend.set_row_bounds(floor_rows, np.full(len(floor_rows), -INF), np.full(len(floor_rows), INF))
+    backend.set_row_bounds(
+        floor_rows, np.full(len(floor_rows), -INF), np.full(len(floor_rows), INF)
+    )
     coef = {s: pm.coefficients(benefits[s][0]) for s in SECTORS}
 
     # 1. the baseline operating point
@@ -294,7 +304,7 @@ def non_dominated(values: np.ndarray, tolerance: float = 1e-6) -> np.ndarray:
 def _dataset(
     rows: list[tuple[tuple[float, ...], dict[str, float], float, float, str]],
     chosen: list[str],
-    benefits: dict[str, tuple[object, str, str]],
+    benefits: dict[str, tuple[LinearExpression, str, str]],
     baseline: dict[str, float],
     baseline_net: float,
     low: dict[str, float],
@@ -328,11 +338,12 @@ def _dataset(
     data["energy_linearization_error"] = xr.DataArray(
         [r[3] for r in rows],
         dims="point",
-        attrs={"units": "1", "long_name": "relative error of the LP energy (heads of the baseline)"},
+        attrs={
+            "units": "1",
+            "long_name": "relative error of the LP energy (heads of the baseline)",
+        },
     )
-    data["status"] = xr.DataArray(
-        np.array([r[4] for r in rows], dtype=object), dims="point"
-    )
+    data["status"] = xr.DataArray(np.array([r[4] for r in rows], dtype=object), dims="point")
     values = np.array([[r[1][s] for s in chosen] for r in rows]).reshape(n, len(chosen))
     data["efficient"] = xr.DataArray(
         non_dominated(values).astype(np.int8),
@@ -351,7 +362,7 @@ def _dataset(
     return ds
 
 
-def plot_frontier(ds: xr.Dataset, *, ax: object | None = None) -> object:
+def plot_frontier(ds: xr.Dataset, *, ax: Axes | None = None) -> Axes:
     """The frontier of the first two objectives, the dominated region shaded, the baseline marked.
 
     With a third objective, one line per level it is held at (darker = higher level).
@@ -367,9 +378,7 @@ def plot_frontier(ds: xr.Dataset, *, ax: object | None = None) -> object:
     groups: list[tuple[str, np.ndarray]] = [("", ok)]
     if len(chosen) == 3:
         level = ds[f"{chosen[2]}_level"].values
-        groups = [
-            (f"{chosen[2]} >= {v:,.3g}", ok & np.isclose(level, v)) for v in np.unique(level)
-        ]
+        groups = [(f"{chosen[2]} >= {v:,.3g}", ok & np.isclose(level, v)) for v in np.unique(level)]
     colors = [str(0.75 - 0.75 * i / max(len(groups) - 1, 1)) for i in range(len(groups))]
     for (label, mask), color in zip(groups, colors, strict=True):
         x = ds[x_name].values[mask]
@@ -381,15 +390,28 @@ def plot_frontier(ds: xr.Dataset, *, ax: object | None = None) -> object:
         keep = non_dominated(np.column_stack([x, y]))
         x, y = x[keep], y[keep]
         if label == groups[0][0] and len(x):  # the region every plan under the frontier is in
-            x0 = min(x.min(), float(ds[f"baseline_{x_name}"])) 
+            x0 = min(x.min(), float(ds[f"baseline_{x_name}"]))
             y0 = min(y.min(), float(ds[f"baseline_{y_name}"]))
             pad_x = 0.05 * (x.max() - x0 or 1.0)
             pad_y = 0.05 * (y.max() - y0 or 1.0)
             poly_x = np.concatenate([[x0 - pad_x], x, [x[-1], x0 - pad_x]])
             poly_y = np.concatenate([[y[0]], y, [y0 - pad_y, y0 - pad_y]])
-            ax.fill(poly_x, poly_y, color="0.9", zorder=0, label="dominated: another plan does better in both")  # type: ignore[attr-defined]
-        ax.plot(x, y, "-o", color="C0" if len(groups) == 1 else color, ms=4, label=label or "frontier (efficient plans)")  # type: ignore[attr-defined]
-    ax.plot(  # type: ignore[attr-defined]
+            ax.fill(
+                poly_x,
+                poly_y,
+                color="0.9",
+                zorder=0,
+                label="dominated: another plan does better in both",
+            )
+        ax.plot(
+            x,
+            y,
+            "-o",
+            color="C0" if len(groups) == 1 else color,
+            ms=4,
+            label=label or "frontier (efficient plans)",
+        )
+    ax.plot(
         float(ds[f"baseline_{x_name}"]),
         float(ds[f"baseline_{y_name}"]),
         marker="*",
@@ -398,13 +420,13 @@ def plot_frontier(ds: xr.Dataset, *, ax: object | None = None) -> object:
         ls="none",
         label="baseline operation",
     )
-    ax.set_xlabel(f"{x_name} ({ds[x_name].attrs.get('units', '')})")  # type: ignore[attr-defined]
-    ax.set_ylabel(f"{y_name} ({ds[y_name].attrs.get('units', '')})")  # type: ignore[attr-defined]
+    ax.set_xlabel(f"{x_name} ({ds[x_name].attrs.get('units', '')})")
+    ax.set_ylabel(f"{y_name} ({ds[y_name].attrs.get('units', '')})")
     held = ds.attrs.get("held_at_baseline", "")
-    ax.set_title(  # type: ignore[attr-defined]
+    ax.set_title(
         f"Trade-off frontier, {ds.attrs.get('scenario', '')}"
         + (f" ({held} held at baseline)" if held else "")
     )
-    ax.grid(alpha=0.3)  # type: ignore[attr-defined]
-    ax.legend(fontsize=8, loc="lower left")  # type: ignore[attr-defined]
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
     return ax

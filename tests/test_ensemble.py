@@ -141,7 +141,7 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> object:
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                )
+            )
         )
         from distributed import Client
 
@@ -239,9 +239,7 @@ def test_rerun_skips_done_members(scenarios: Path, ensemble: tuple, scheduler: s
         np.testing.assert_allclose(ds["objective_musd"], full["objective_musd"], rtol=1e-9)
     # members of another ensemble are never mixed into this folder
     with pytest.raises(InputError, match="another ensemble"):
-        run_ensemble(
-            scenarios / "eco.yaml", 2, output=folder / "ens.nc", scheduler=scheduler
-        )
+        run_ensemble(scenarios / "eco.yaml", 2, output=folder / "ens.nc", scheduler=scheduler)
 
 
 def test_cli_runs_on_a_scheduler_address(scenarios: Path, ensemble: tuple, scheduler: str) -> None:
@@ -299,7 +297,10 @@ def test_robustness_by_hand() -> None:
                 ("option", "member", "terminal", "year"),
                 np.full((2, 4, 1, 2), 150.0),
             ),
-            "terminal_target": (("option", "member", "terminal", "year"), np.full((2, 4, 1, 2), 100.0)),
+            "terminal_target": (
+                ("option", "member", "terminal", "year"),
+                np.full((2, 4, 1, 2), 100.0),
+            ),
             "municipal_shortage": (("option", "member", "year"), np.zeros((2, 4, 2))),
             "municipal_demand": (("option", "member", "year"), np.full((2, 4, 2), 50.0)),
             "winter_hydropower": (("option", "member", "year"), np.full((2, 4, 2), 1000.0)),

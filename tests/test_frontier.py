@@ -112,7 +112,9 @@ def test_frontier_extremes_are_the_single_objective_optima(
         best = single_objective_optimum(scenario, sector, lake)
         assert float(frontier[sector].max()) == pytest.approx(best, rel=1e-6)
     # the baseline operation is on or under the frontier
-    assert float(frontier["baseline_irrigation"]) <= float(frontier["irrigation"].max()) * (1 + 1e-6)
+    assert float(frontier["baseline_irrigation"]) <= float(frontier["irrigation"].max()) * (
+        1 + 1e-6
+    )
 
 
 def test_three_objectives_grid(scenario: Path) -> None:
@@ -134,7 +136,16 @@ def test_cli_writes_frontier_and_plot(scenario: Path, tmp_path: Path) -> None:
     output = tmp_path / "frontier.nc"
     result = CliRunner().invoke(
         app,
-        ["frontier", str(scenario), "--objectives", "irrigation,ecosystem", "--points", "3", "-o", str(output)],
+        [
+            "frontier",
+            str(scenario),
+            "--objectives",
+            "irrigation,ecosystem",
+            "--points",
+            "3",
+            "-o",
+            str(output),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "Trade-off frontier" in result.output

@@ -9,10 +9,11 @@ re-solves warm, extracts the results and keeps a small Dataset (:func:`member_te
   municipal and demand nodes), ``energy`` (plant), ``env_flow`` (environment),
   ``thermal`` (country);
 - by calendar year: ``terminal_inflow`` and ``terminal_target`` (terminal lakes),
-  ``municipal_shortage`` and ``municipal_demand``, ``winter_hydropower`` (October-March
-  months of the year);
-- scalars: the :func:`~nexusmodel.indicators.key_results`, the seed, ``status`` and
-  ``error`` (why a member failed), solver figures and timings.
+  ``municipal_shortage`` and ``municipal_demand``, ``winter_hydropower`` (the winter
+  months of the year: January-March and October-December);
+- scalars: the :func:`~nexusmodel.indicators.key_results`, the seed, solver figures and
+  timings, packed in ``values`` along ``quantity`` (a file with few variables opens fast;
+  :func:`unpack` gives each its own variable); ``status`` and ``error`` (why it failed).
 
 A member that fails (an infeasible hard rule, a solver stop, a water balance that does not
 close, or any other error) gets the same Dataset filled with NaN, its ``status`` and its
@@ -137,7 +138,9 @@ def unpack(ds: xr.Dataset) -> xr.Dataset:
     for name in ds["quantity"].values:
         units, long_name = SCALARS.get(str(name), ("", str(name)))
         out[str(name)] = (
-            ds["values"].sel(quantity=name, drop=True).assign_attrs(units=units, long_name=long_name)
+            ds["values"]
+            .sel(quantity=name, drop=True)
+            .assign_attrs(units=units, long_name=long_name)
         )
     return out
 
@@ -159,18 +162,19 @@ def _fill(out: xr.Dataset, ds: xr.Dataset, ctx: BuildContext) -> None:
     towns = [n for n in ids["user"] if ctx.basin.nodes[n].type == "municipal"]
     env_flow = out["env_flow"].sel(environment=ids["terminal"]).values if ids["terminal"] else None
     energy = out["energy"].values.sum(axis=0)
-    shortage = ds["shortage"].sel(node=towns).values.sum(axis=0) if towns else None
-    demand = ds["demand"].sel(node=towns).values.sum(axis=0) if towns else None
+    n_t = len(ctx.axis)
+    shortage = ds["shortage"].sel(node=towns).values.sum(axis=0) if towns else np.zeros(n_t)
+    demand = ds["demand"].sel(node=towns).values.sum(axis=0) if towns else np.zeros(n_t)
     for i, y in enumerate(ctx.years):
         in_year = year_of == y
         if env_flow is not None:
             out["terminal_inflow"].values[:, i] = env_flow[:, in_year].sum(axis=1)
         out["winter_hydropower"].values[i] = energy[in_year & winter].sum()
-        out["municipal_shortage"].values[i] = shortage[in_year].sum() if towns else 0.0
-        out["municipal_demand"].values[i] = demand[in_year].sum() if towns else 0.0
-    values = out["values"].values
-    for name, da in key_results(ds).items():
-        values[list(SCALARS).index(name)] = float(da)
+        out["municipal_shortage"].values[i] = shortage[in_year].sum()
+        out["municipal_demand"].values[i] = demand[in_year].sum()
+    scalars = out["values"].values
+    for key, da in key_results(ds).items():
+        scalars[list(SCALARS).index(str(key))] = float(da)
 
 
 class MemberModel:
@@ -216,7 +220,6 @@ class MemberModel:
             for name, value in figures.items():
                 out["values"].values[list(SCALARS).index(name)] = float(value)
         return out
-
 
     def _status(self, out: xr.Dataset, status: str, error: str = "") -> None:
         out["status"] = _text(status, self.template["status"].attrs["long_name"])

@@ -66,17 +66,19 @@ def robustness(cube: xr.Dataset, winter_energy_gwh: float | None = None) -> xr.D
         )
     ran = small["status"].notnull() & (small["status"] != "")
     out["members_ok"] = ok.sum("member").assign_attrs(units="1", long_name="members that solved")
-    out["failed"] = (ran & ~ok).sum("member").assign_attrs(
-        units="1", long_name="members that did not solve (see status and error)"
+    out["failed"] = (
+        (ran & ~ok)
+        .sum("member")
+        .assign_attrs(units="1", long_name="members that did not solve (see status and error)")
     )
     out["p_failed"] = (out["failed"] / ran.sum("member")).assign_attrs(
         units="1", long_name="share of members that did not solve"
     )
     # terminal lakes: any lake below its target in the year
     if small.sizes.get("terminal", 0):
-        short = (
-            small["terminal_inflow"] < small["terminal_target"] - TERMINAL_TOLERANCE_HM3
-        ).any("terminal")
+        short = (small["terminal_inflow"] < small["terminal_target"] - TERMINAL_TOLERANCE_HM3).any(
+            "terminal"
+        )
     else:
         short = xr.zeros_like(small["municipal_shortage"], dtype=bool)
     towns = small["municipal_shortage"] > MUNICIPAL_TOLERANCE * small["municipal_demand"]
@@ -107,15 +109,16 @@ def robustness(cube: xr.Dataset, winter_energy_gwh: float | None = None) -> xr.D
     )
     out["regret_mean"] = regret.mean("member", skipna=True).assign_attrs(units="million USD")
     out["regret_p90"] = (
-        regret.quantile(0.9, dim="member", skipna=True).drop_vars("quantile").assign_attrs(
-            units="million USD"
-        )
+        regret.quantile(0.9, dim="member", skipna=True)
+        .drop_vars("quantile")
+        .assign_attrs(units="million USD")
     )
     out["regret_max"] = regret.max("member", skipna=True).assign_attrs(units="million USD")
     out["best_share"] = (
-        (regret <= 1e-9 * np.maximum(abs(best), 1.0)).where(ok).mean("member").assign_attrs(
-            units="1", long_name="share of members in which the option is the best"
-        )
+        (regret <= 1e-9 * np.maximum(abs(best), 1.0))
+        .where(ok)
+        .mean("member")
+        .assign_attrs(units="1", long_name="share of members in which the option is the best")
     )
     out.attrs["winter_energy_threshold_gwh"] = threshold
     out.attrs["quantiles"] = ", ".join(f"{q:g}" for q in QUANTILES)

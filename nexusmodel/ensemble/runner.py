@@ -70,6 +70,7 @@ class EnsembleResult:
     failed: int = 0  # members whose status is not optimal (run now or before)
     lost: list[str] = field(default_factory=list)  # batches that died (no file: rerun retries)
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # plan, cluster, members, combine (s)
     notes: tuple[str, ...] = ()
 
 
@@ -315,11 +316,15 @@ def run_ensemble(
     folder.mkdir(parents=True, exist_ok=True)
     _check_manifest(folder, plan)
     todo, skipped = _pending(folder, plan, members, retry_failed)
-    run, lost = 0, []
+    timings = {"plan": time.perf_counter() - start}
+    run, lost = 0, list[str]()
     if todo:
         with _client(workers, scheduler, client) as c:
+            timings["cluster"] = time.perf_counter() - start - sum(timings.values())
             run, _, lost = _execute(c, plan, todo, folder, batch_size, console, show_progress)
+            timings["members"] = time.perf_counter() - start - sum(timings.values())
     with dask.config.set(scheduler="threads"):  # the client's files, never the cluster's
+        closing = time.perf_counter()
         cube = open_members(folder, plan.option_names, members)
         try:
             summary = robustness(cube, winter_energy_gwh=winter_energy_gwh)
@@ -337,6 +342,7 @@ def run_ensemble(
             write_results(cube, output)
         finally:
             cube.close()
+        timings["combine"] = time.perf_counter() - closing
     return EnsembleResult(
         path=output,
         folder=folder,
@@ -348,5 +354,6 @@ def run_ensemble(
         failed=failed,
         lost=lost,
         seconds=time.perf_counter() - start,
+        timings=timings,
         notes=plan.notes,
     )

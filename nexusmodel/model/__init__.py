@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from nexusmodel.basin.basin import Basin
 from nexusmodel.model.balance import add_water_balance
@@ -51,16 +52,19 @@ def build_model(
     ``extra_constraints(m, ctx)`` may add a user's own rules. The context is kept as
     ``m.context`` for solving and extracting results.
     """
-    ctx = BuildContext.from_basin(basin, options or ModelOptions())
-    m = pyo.ConcreteModel(name=basin.name)
-    for component in COMPONENTS:
-        component.add_to_model(m, ctx)
-    add_water_balance(m, ctx, COMPONENTS)
-    if extra_constraints is not None:
-        extra_constraints(m, ctx)
-    terms = [component.objective(m, ctx) for component in COMPONENTS]
-    m.objective = pyo.Objective(expr=sum(terms, linear([], [])), sense=pyo.maximize)
-    m.context = ctx
+    # the cyclic garbage collector would walk every Pyomo object many times over while the
+    # model grows (most of the build time); the few temporaries die by reference counting
+    with PauseGC():
+        ctx = BuildContext.from_basin(basin, options or ModelOptions())
+        m = pyo.ConcreteModel(name=basin.name)
+        for component in COMPONENTS:
+            component.add_to_model(m, ctx)
+        add_water_balance(m, ctx, COMPONENTS)
+        if extra_constraints is not None:
+            extra_constraints(m, ctx)
+        terms = [component.objective(m, ctx) for component in COMPONENTS]
+        m.objective = pyo.Objective(expr=sum(terms, linear([], [])), sense=pyo.maximize)
+        m.context = ctx
     return m
 
 

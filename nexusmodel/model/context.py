@@ -42,6 +42,28 @@ class Rule(NamedTuple):
     describe: str  # template, e.g. "{name} at {node} in {when}: short by {value:.1f} {unit}"
 
 
+class _AxisCache:
+    """Arrays of one time axis that the build asks for again and again (read-only use)."""
+
+    def __init__(self, axis: TimeAxis) -> None:
+        self.axis = axis
+        self.step_years = axis.years
+        self.years = sorted(set(self.step_years.tolist()))
+        self._since_start = axis.years_since_start
+        self._steps: dict[int, np.ndarray] = {}
+        self._discount: dict[float, np.ndarray] = {}
+
+    def steps_of_year(self, year: int) -> np.ndarray:
+        if year not in self._steps:
+            self._steps[year] = np.flatnonzero(self.step_years == year)
+        return self._steps[year]
+
+    def discount(self, rate: float) -> np.ndarray:
+        if rate not in self._discount:
+            self._discount[rate] = (1.0 + rate) ** -self._since_start
+        return self._discount[rate]
+
+
 @dataclass
 class BuildContext:
     """The basin as arrays on the time axis, shared by all components of one build."""
@@ -72,20 +94,29 @@ class BuildContext:
     def steps(self) -> range:
         return range(len(self.axis))
 
+    def _of_axis(self) -> _AxisCache:
+        """Values derived from the time axis, computed once per axis (the axis may be swapped)."""
+        cache = self.__dict__.get("_axis_cache")
+        if cache is None or cache.axis is not self.axis:
+            cache = _AxisCache(self.axis)
+            self.__dict__["_axis_cache"] = cache
+        return cache
+
     @property
     def years(self) -> list[int]:
-        return sorted(set(self.axis.years.tolist()))
+        return list(self._of_axis().years)
 
     def steps_of_year(self, year: int) -> np.ndarray:
-        return np.flatnonzero(self.axis.years == year)
+        return self._of_axis().steps_of_year(year).copy()
 
     @property
     def discount(self) -> np.ndarray:
         """Discount factor of each step, (1 + r) ** -(years since the start)."""
-        return (1.0 + self.options.discount_rate) ** -self.axis.years_since_start
+        return self._of_axis().discount(self.options.discount_rate).copy()
 
     def year_discount(self, year: int) -> float:
-        return float(self.discount[self.steps_of_year(year)[0]])
+        cache = self._of_axis()
+        return float(cache.discount(self.options.discount_rate)[cache.steps_of_year(year)[0]])
 
     def m3s_to_hm3(self, rate_m3s: np.ndarray | float) -> np.ndarray:
         """A rate (m3/s, per step or constant) as a volume per step (hm3)."""
@@ -100,11 +131,24 @@ class BuildContext:
         return self.axis.per_step(frame[column].to_numpy(dtype=float), kind)  # type: ignore[arg-type]
 
     # --- network ----------------------------------------------------------------------------
+    def _links_by_node(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """Outgoing and incoming link ids of every node, once per basin (it may be swapped)."""
+        cache = self.__dict__.get("_link_cache")
+        if cache is None or cache[0] is not self.basin:
+            out: dict[str, list[str]] = {}
+            into: dict[str, list[str]] = {}
+            for link in self.basin.links:
+                out.setdefault(link.from_, []).append(link.id)
+                into.setdefault(link.to, []).append(link.id)
+            cache = (self.basin, out, into)
+            self.__dict__["_link_cache"] = cache
+        return cache[1], cache[2]
+
     def links_out(self, node: str) -> list[str]:
-        return [link.id for link in self.basin.links if link.from_ == node]
+        return list(self._links_by_node()[0].get(node, ()))
 
     def links_in(self, node: str) -> list[str]:
-        return [link.id for link in self.basin.links if link.to == node]
+        return list(self._links_by_node()[1].get(node, ()))
 
     def is_outlet(self, node: str) -> bool:
         spec = self.basin.nodes[node]

@@ -17,7 +17,8 @@ import time
 from nexusmodel.basin.basin import Basin
 from nexusmodel.model import build_model
 from nexusmodel.model.options import ModelOptions
-from nexusmodel.modes.rolling import ModeRun, Reference, run_rolling
+from nexusmodel.modes.engine import ModeRun, Reference
+from nexusmodel.modes.rolling import run_rolling
 from nexusmodel.modes.simulate import ReservoirRules, run_simulate
 from nexusmodel.results import extract_results
 from nexusmodel.solve import solve

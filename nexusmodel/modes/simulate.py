@@ -45,7 +45,7 @@ from nexusmodel.basin.basin import Basin
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
 from nexusmodel.model.options import ModelOptions
-from nexusmodel.modes.rolling import (
+from nexusmodel.modes.engine import (
     ModeRun,
     Reference,
     WindowPolicy,
@@ -54,7 +54,8 @@ from nexusmodel.modes.rolling import (
     stitched_results,
     window_timings,
 )
-from nexusmodel.modes.window import Stitcher, Window, WindowModel, plan_windows
+from nexusmodel.modes.stitch import Stitcher
+from nexusmodel.modes.window import Window, WindowModel, plan_windows
 from nexusmodel.solve.highs import INF
 from nexusmodel.solve.lpdata import layout
 from nexusmodel.solve.update import set_end_storage_value
@@ -161,6 +162,7 @@ def fill_weight(options: ModelOptions) -> float:
 
 class SimulatePolicy(WindowPolicy):
     heads = "start"  # the head of the storage at the beginning of the month
+    season_rules = False  # rule curves are the operating policy (modes.seasons)
 
     def __init__(self, basin: Basin, options: ModelOptions, rules: ReservoirRules) -> None:
         self.basin = basin

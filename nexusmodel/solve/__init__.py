@@ -77,7 +77,9 @@ class HeadLinearization:
         self.plants = [ps[i] for i in index]
         self.shape = (len(ps), n_t)
         self.index = np.array(index, dtype=np.int64)
-        self.reservoir = np.array([reservoir_ids.index(p.node) for p in self.plants], dtype=np.int64)
+        self.reservoir = np.array(
+            [reservoir_ids.index(p.node) for p in self.plants], dtype=np.int64
+        )
         self.n_reservoirs = len(reservoir_ids)
         self.rows = backend.rows_of(m.hydropower.energy_def).reshape(self.shape)[self.index]
         self.turbine_cols = backend.columns_of(m.hydropower.turbine).reshape(self.shape)[self.index]
@@ -105,9 +107,7 @@ class HeadLinearization:
         ).reshape(turbine.shape)
         return self.k * heads * turbine
 
-    def expand(
-        self, start: np.ndarray, end: np.ndarray, turbine: np.ndarray
-    ) -> list[Taylor]:
+    def expand(self, start: np.ndarray, end: np.ndarray, turbine: np.ndarray) -> list[Taylor]:
         return [
             taylor_expansion(self.ctx, p, start[i], end[i], turbine[i])
             for i, p in enumerate(self.plants)

@@ -12,19 +12,21 @@ the backend's maps from Pyomo components to rows and columns, so that the next
 
 - :func:`update_inflows`: exogenous inflow (hm3, water nodes x steps): water-balance rows;
 - :func:`update_initial_storage`: the storage a run starts from: the first step's balance
-  row of each reservoir, its end rule, the first energy row of its plant;
+  row of each reservoir, its end rule, its plant's energy rows (:func:`reset_heads`);
 - :func:`set_end_storage_value` / :func:`set_end_storage_target`: what the last storage is
   worth (USD/m3), or the storage to reach at the end with a penalty per m3 short (or hard);
 - :func:`update_series`: every number derived from the horizon series and the time axis
   (demands, prices, crop needs, evaporation, capacities per step...), for new series of the
   same shape: another member, another year, a rolling window moved on.
 
-Each function also updates the model's context (``model.context``: basin, series, time axis)
-so that extraction, the head iteration and the infeasibility diagnosis see the data solved.
-The Pyomo expressions are *not* rewritten: after an update the backend holds the current
-numbers, and a new ``solve(model)`` (which compiles the Pyomo model again) would not see
-them: re-solve with :func:`resolve`. Year-indexed Pyomo components keep the year labels of
-the build when :func:`update_series` moves a model to other dates; positions are what count.
+The data functions also update the model's context (``model.context``: the basin's initial
+storage, the series, the time axis) so that extraction, the head iteration and the
+infeasibility diagnosis see the data solved; end rules live in the LP (their state in
+``model._end_rules``). The Pyomo expressions are *not* rewritten: after an update the backend
+holds the current numbers, and a new ``solve(model)`` (which compiles the Pyomo model again)
+would not see them: re-solve with :func:`resolve`. Year-indexed Pyomo components keep the
+year labels of the build when :func:`update_series` moves a model to other dates; positions
+are what count.
 """
 
 from __future__ import annotations
@@ -38,9 +40,7 @@ import pyomo.environ as pyo
 from nexusmodel.basin.basin import BasinSeries
 from nexusmodel.errors import InfeasibleError, SolverError
 from nexusmodel.model.balance import exogenous_inflow_hm3
-from nexusmodel.model.components import (
-    reservoir,
-)
+from nexusmodel.model.components import hydropower, reservoir
 from nexusmodel.model.context import BuildContext
 from nexusmodel.solve.highs import INF, HighsBackend
 from nexusmodel.solve.lpdata import (
@@ -61,6 +61,7 @@ __all__ = [
     "current_inflow_hm3",
     "current_data",
     "push_initial_storage",
+    "reset_heads",
     "resolve",
     "set_end_storage_target",
     "set_end_storage_value",
@@ -211,15 +212,15 @@ def update_initial_storage(
     backend: HighsBackend,
     storage_hm3: Mapping[str, float] | Sequence[float] | np.ndarray,
     *,
-    shift_heads: bool = True,
+    heads: bool = True,
 ) -> None:
     """Start the run from another storage (hm3; by reservoir id, or in reservoir order).
 
     Changes the first step's water-balance row of each reservoir (``+ S0 (1 - e a1 / 2)``),
     its end rule ``S[T] >= S0`` (unless a target was set with
-    :func:`set_end_storage_target`), the first Taylor row of its plant, and the basin in the
-    context (so results and the head iteration start from the new storage).
-    ``shift_heads=False`` leaves the plants' energy rows to a caller that re-expands them.
+    :func:`set_end_storage_target`), the basin in the context (so results and the head
+    iteration start from the new storage) and, unless ``heads=False`` (a caller that sets
+    them itself), its plant's energy rows (:func:`reset_heads`).
     """
     ctx: BuildContext = model.context
     new = _as_reservoir_values(ctx, storage_hm3, "storage_hm3")
@@ -236,8 +237,8 @@ def update_initial_storage(
     ctx.basin = ctx.basin.with_spec(ctx.basin.spec.model_copy(update={"nodes": nodes}))
     push_initial_storage(model, backend)
     _push_end_rows(model, backend)
-    if shift_heads:
-        _shift_taylor_rows(model, backend, old, new)
+    if heads:
+        reset_heads(model, backend)
 
 
 def _push_end_rows(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
@@ -270,24 +271,30 @@ def _push_end_rows(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
     backend.set_costs(deficit_cols[keep], cost[keep])
 
 
-def _shift_taylor_rows(
-    model: pyo.ConcreteModel, backend: HighsBackend, old: dict[str, float], new: dict[str, float]
+def reset_heads(
+    model: pyo.ConcreteModel, backend: HighsBackend, options: object | None = None
 ) -> None:
-    """The first energy row of a reservoir plant carries c * S[-1] on its right-hand side."""
-    hp = model.hydropower
-    if not hasattr(hp, "storage_coef"):
+    """Put the reservoir plants' energy rows back where a build puts them, for the current
+    initial storage: expanded around it with half the turbine capacity (head iteration), or
+    at its head (``head="fixed"``). A re-solve from there follows the path of a fresh build."""
+    from nexusmodel.solve import HeadLinearization
+
+    ctx: BuildContext = model.context
+    opts = options or ctx.options
+    lin = HeadLinearization(model, backend)
+    if not lin.plants:
         return
-    rows = backend.rows_of(hp.energy_def).reshape(len(hp.ids), -1)
-    ids = list(hp.ids)
-    for p in hp.with_storage:
-        if p not in new:
-            continue
-        coef = float(pyo.value(hp.storage_coef[p, 0]))
-        rhs = float(pyo.value(hp.taylor_rhs[p, 0])) + coef * (new[p] - old[p])
-        hp.taylor_rhs[p, 0] = rhs
-        row = rows[ids.index(p), 0]
-        if row >= 0:
-            backend.set_row_bounds(np.array([row]), np.array([rhs]), np.array([rhs]))
+    if hasattr(model.hydropower, "storage_coef") and opts.head == "slp":  # type: ignore[attr-defined]
+        lin.apply([hydropower.initial_expansion(ctx, p) for p in lin.plants])
+    else:
+        n_t = len(ctx.axis)
+        expansions = []
+        for p in lin.plants:
+            s0 = ctx.basin.nodes[p.node].initial_storage_hm3  # type: ignore[union-attr]
+            head = np.full(n_t, float(hydropower.head_at(ctx, p, s0)))
+            expansions.append(hydropower.Taylor(head, np.zeros(n_t), np.zeros(n_t)))
+        lin.apply(expansions)
+    lin.sync_parameters()
 
 
 def set_end_storage_value(
@@ -390,18 +397,27 @@ def update_series(
 
 
 def resolve(
-    model: pyo.ConcreteModel, backend: HighsBackend, options: object | None = None
+    model: pyo.ConcreteModel,
+    backend: HighsBackend,
+    options: object | None = None,
+    *,
+    fresh_heads: bool = True,
 ) -> object:
     """Re-solve a model after updates, warm from the last basis, with the head iteration.
 
-    Returns a :class:`~nexusmodel.solve.SolveReport` like :func:`nexusmodel.solve.solve`
-    (raises :class:`~nexusmodel.errors.InfeasibleError` with the diagnosis if infeasible).
+    With ``fresh_heads`` the energy rows of reservoir plants start from the build's point
+    (:func:`reset_heads`), so the answer does not depend on what was solved before (as a
+    fresh build of the same data); else from the last solve's. Returns a
+    :class:`~nexusmodel.solve.SolveReport` like :func:`nexusmodel.solve.solve` (raises
+    :class:`~nexusmodel.errors.InfeasibleError` with the diagnosis if infeasible).
     """
     from nexusmodel.solve import HeadLinearization, SolveReport, _slp
     from nexusmodel.solve.diagnose import elastic_diagnosis
 
     ctx: BuildContext = model.context
     opts = options or ctx.options
+    if fresh_heads:
+        reset_heads(model, backend, opts)
     lin = HeadLinearization(model, backend)
     status, seconds = backend.run(opts.algorithm, opts.time_limit_s)  # type: ignore[attr-defined]
     timings = {"solve": seconds}

@@ -60,8 +60,9 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b.pairs = pyo.Set(initialize=dc, dimen=2, ordered=True)
     years = ctx.years
     area_max = ctx.series.area_max_ha
+    amax = {(d, c): dict(zip(area_max.index, area_max[(d, c)].tolist(), strict=True)) for d, c in dc}
     b.area = pyo.Var(
-        b.pairs, years, bounds=lambda _b, d, c, y: (0.0, float(area_max.loc[y, (d, c)]) / 1000.0)
+        b.pairs, years, bounds=lambda _b, d, c, y: (0.0, float(amax[d, c][y]) / 1000.0)
     )
     need = {c: need_hm3_per_kha(ctx, c) for c in ctx.basin.tables.crops.index}
     b.water = pyo.Var(b.pairs, ctx.steps, within=pyo.NonNegativeReals)
@@ -77,11 +78,14 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b.water_limit = pyo.Constraint(b.pairs, ctx.steps, rule=water_limit)
     crops = ctx.basin.tables.crops
     steps_of = {y: ctx.steps_of_year(y) for y in years}
+    max_yield = crops["max_yield_t_per_ha"].to_dict()
+    ky_of = crops["ky"].to_dict()
+    nir_of = {(c, y): float(need[c][steps_of[y]].sum()) for c in need for y in years}
 
     def production_expr(d: str, c: str, y: int) -> tuple[list[float], list[object]]:
-        ym = crops.loc[c, "max_yield_t_per_ha"]  # t/ha = kt/kha
-        ky = crops.loc[c, "ky"]
-        nir_y = float(need[c][steps_of[y]].sum())
+        ym = max_yield[c]  # t/ha = kt/kha
+        ky = ky_of[c]
+        nir_y = nir_of[c, y]
         if nir_y <= 0:
             return [float(ym)], [b.area[d, c, y]]
         ts = steps_of[y]
@@ -90,7 +94,7 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
         ]
 
     b.production_terms = production_expr  # kept for extraction and the objective
-    positive = [(d, c, y) for (d, c) in dc for y in years if crops.loc[c, "ky"] > 1]
+    positive = [(d, c, y) for (d, c) in dc for y in years if ky_of[c] > 1]
     b.positive = pyo.Set(initialize=positive, dimen=3, ordered=True)
 
     def production_nonneg(_b: pyo.Block, d: str, c: str, y: int) -> object:
@@ -148,11 +152,15 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
             variables += [b.water[d, c, t] for t in ctx.steps]
         return linear(coefs, variables)
     s = ctx.series
+    years = ctx.years
+    year_disc = {y: ctx.year_discount(y) for y in years}
+    prices = {c: s.crop_price_usd_per_t[c].to_dict() for c in s.crop_price_usd_per_t.columns}
+    costs = {c: s.crop_cost_usd_per_ha[c].to_dict() for c in s.crop_cost_usd_per_ha.columns}
     for d, c in pairs(ctx):
-        for y in ctx.years:
-            disc = ctx.year_discount(y)
-            price = float(s.crop_price_usd_per_t.loc[y, c]) / 1000.0
-            cost = float(s.crop_cost_usd_per_ha.loc[y, c]) / 1000.0
+        for y in years:
+            disc = year_disc[y]
+            price = float(prices[c][y]) / 1000.0
+            cost = float(costs[c][y]) / 1000.0
             pc, pv = b.production_terms(d, c, y)
             coefs += [price * disc * k for k in pc]
             variables += pv
@@ -180,6 +188,11 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
     requirement = np.full_like(crop_water, np.nan)
     tab = ctx.basin.tables.crops
     s = ctx.series
+    max_yield = tab["max_yield_t_per_ha"].to_dict()
+    ky_of = tab["ky"].to_dict()
+    prices = {c: s.crop_price_usd_per_t[c].to_dict() for c in s.crop_price_usd_per_t.columns}
+    costs = {c: s.crop_cost_usd_per_ha[c].to_dict() for c in s.crop_cost_usd_per_ha.columns}
+    steps_of = {y: ctx.steps_of_year(y) for y in years}
     for k, (d, c) in enumerate(dc):
         i, j = ds_ids.index(d), crops.index(c)
         crop_area[i, j] = area[k]
@@ -188,10 +201,10 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
         amax = s.area_max_ha[(d, c)].to_numpy(dtype=float)
         crop_area_max[i, j] = amax
         requirement[i, j] = need * amax[np.searchsorted(years, ctx.axis.years)] / 1000.0
+        ym, ky = max_yield[c], ky_of[c]
         for yi, y in enumerate(years):
-            ts = ctx.steps_of_year(y)
+            ts = steps_of[y]
             nir_y = need[ts].sum()
-            ym, ky = tab.loc[c, "max_yield_t_per_ha"], tab.loc[c, "ky"]
             a_kha = area[k, yi] / 1000.0
             p_kt = (
                 ym * a_kha
@@ -199,8 +212,8 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
                 else ym * (1 - ky) * a_kha + ky * ym * water[k, ts].sum() / nir_y
             )
             production[i, j, yi] = max(p_kt, 0.0) * 1000.0
-            revenue[i, j, yi] = production[i, j, yi] * s.crop_price_usd_per_t.loc[y, c]
-            cost[i, j, yi] = area[k, yi] * s.crop_cost_usd_per_ha.loc[y, c]
+            revenue[i, j, yi] = production[i, j, yi] * prices[c][y]
+            cost[i, j, yi] = area[k, yi] * costs[c][y]
     net = np.nansum(crop_water, axis=1)  # districts x steps
     eff = np.array([efficiency(d) for d in districts(ctx)])[:, None]
     rf = np.array([d.return_fraction for d in districts(ctx)])[:, None]
