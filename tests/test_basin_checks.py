@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from basin_factory import energy_rows, monthly, tiny_basin_parts, write_basin
 
+from basin_factory import energy_rows, monthly, tiny_basin_parts, write_basin
 from nexusmodel.basin import load_basin
 from nexusmodel.errors import InputError, Problem
 

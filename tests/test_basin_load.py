@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pydantic
 import pytest
-from basin_factory import tiny_basin, tiny_basin_parts, write_basin
 
+from basin_factory import tiny_basin, tiny_basin_parts, write_basin
 from nexusmodel.basin import Basin, horizon_series, load_basin, schema
 from nexusmodel.basin.schema import (
     TABLE_UNITS,

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from basin_factory import CROP_WATER, CROPS, energy_rows, las_rows, monthly, write_basin
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from basin_factory import CROP_WATER, CROPS, energy_rows, las_rows, monthly, write_basin
 from nexusmodel.basin import load_basin
 from nexusmodel.basin.schema import NODE_TYPES
 from nexusmodel.basin.summary import basin_summary

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from synthetic_results import make_results
 
 from nexusmodel import indicators as ind
 from nexusmodel.report import indicator_tables
 from nexusmodel.results.io import read_results, write_results
+from synthetic_results import make_results
 
 ROOT = Path(__file__).resolve().parents[1]
 

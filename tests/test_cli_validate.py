@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from basin_factory import tiny_basin, tiny_basin_parts, write_basin
 
 ROOT = Path(__file__).resolve().parents[1]

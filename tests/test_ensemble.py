@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
-from basin_factory import tiny_basin_parts, write_basin
 from typer.testing import CliRunner
 
+from basin_factory import tiny_basin_parts, write_basin
 from nexusmodel.cli import app
 from nexusmodel.ensemble import make_plan, member_path, robustness, run_ensemble
 from nexusmodel.errors import InputError
@@ -133,6 +133,7 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> object:
                     "1",
                     "--nthreads",
                     "1",
+                    "--no-nanny",
                     "--host",
                     "127.0.0.1",
                     "--no-dashboard",
@@ -153,7 +154,7 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> object:
             process.terminate()
         for process in reversed(started):
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
 
@@ -177,20 +178,26 @@ def test_ensemble_equals_members_run_one_by_one(scenarios: Path, ensemble: tuple
     assert ds.sizes["member"] == MEMBERS
     np.testing.assert_array_equal(ds["seed"].sel(option="main").values, 7 + np.arange(MEMBERS))
     plan = make_plan(scenarios / "main.yaml", [scenarios / "eco.yaml", scenarios / "hard.yaml"])
+    same_storage = 0
     for option in ("main", "eco"):
         for k in range(MEMBERS):
-            alone = run_scenario(plan.member_scenario(option, k)).results
+            alone = run_scenario(plan.member_scenario(option, k)).results  # fresh build, cold
             member = ds.sel(option=option, member=k)
             assert str(member["status"].values) == "optimal"
             expected = key_results_dict(alone)
-            for name in ("objective_musd", "hydropower_gwh_per_yr", "terminal_inflow_km3_per_yr"):
-                assert float(member[name]) == pytest.approx(expected[name], rel=1e-6, abs=1e-9)
-            # storage: a degenerate LP may pick another optimum of the same objective
-            np.testing.assert_allclose(
+            assert float(member["objective_musd"]) == pytest.approx(
+                expected["objective_musd"], rel=1e-7
+            )
+            # A warm start may land on another optimum of a degenerate LP (same objective);
+            # the head iteration then converges along another path, to its tolerance (1e-3).
+            for name in ("hydropower_gwh_per_yr", "terminal_inflow_km3_per_yr"):
+                assert float(member[name]) == pytest.approx(expected[name], rel=2e-3, abs=1e-9)
+            same_storage += np.allclose(
                 member["storage"].sel(reservoir="R1").values,
                 alone["storage"].sel(node="R1").values,
-                atol=1e-3 * 100.0,
+                atol=1e-6,
             )
+    assert same_storage >= 0.9 * 2 * MEMBERS  # most members: the very same solution
     # the robustness summary is in the file
     assert ds["objective_musd_quantile"].dims == ("quantile", "option")
     main = ds["objective_musd"].sel(option="main").values
@@ -237,9 +244,30 @@ def test_rerun_skips_done_members(scenarios: Path, ensemble: tuple, scheduler: s
     assert kept.stat().st_mtime_ns == before
     with xr.open_dataset(result.path, engine="h5netcdf") as ds:
         np.testing.assert_allclose(ds["objective_musd"], full["objective_musd"], rtol=1e-9)
-    # members of another ensemble are never mixed into this folder
-    with pytest.raises(InputError, match="another ensemble"):
-        run_ensemble(scenarios / "eco.yaml", 2, output=folder / "ens.nc", scheduler=scheduler)
+    # members of another hydrology, or of a changed option, are never mixed into the folder
+    other = scenarios / "other"
+    other.mkdir()
+    (other / "main.yaml").write_text(
+        yaml.safe_dump({"extends": str(scenarios / "main.yaml"), "hydrology": {"seed": 8}})
+    )
+    with pytest.raises(InputError, match="another hydrology"):
+        run_ensemble(other / "main.yaml", 2, output=folder / "ens.nc", scheduler=scheduler)
+    (other / "eco.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "extends": str(scenarios / "main.yaml"),
+                "policy": {"ecological_flows": {"E1": {"annual_target_hm3": 260.0}}},
+            }
+        )
+    )
+    with pytest.raises(InputError, match="another version of option 'eco'"):
+        run_ensemble(
+            scenarios / "main.yaml",
+            2,
+            [other / "eco.yaml"],
+            output=folder / "ens.nc",
+            scheduler=scheduler,
+        )
 
 
 def test_cli_runs_on_a_scheduler_address(scenarios: Path, ensemble: tuple, scheduler: str) -> None:

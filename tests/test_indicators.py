@@ -11,9 +11,9 @@ import inspect
 import numpy as np
 import pytest
 import xarray as xr
-from synthetic_results import make_cube, make_results
 
 from nexusmodel import indicators as ind
+from synthetic_results import make_cube, make_results
 
 # Totals over the 24 months that several tests use (hm3):
 # MUN delivery = 24 * 10 - (2 + 1 + 5 + 0.05) = 231.95; consumption 0.4 * 231.95 = 92.78;

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from model_factory import energy_table, las_table, link, make_basin, node, run, with_months
 
 K = 0.002725  # GWh per hm3 per m of head at efficiency 1

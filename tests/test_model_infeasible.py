@@ -9,8 +9,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from model_factory import las_table, link, make_basin, monthly_table, node, run, with_months
 
+from model_factory import las_table, link, make_basin, monthly_table, node, run, with_months
 from nexusmodel.errors import InfeasibleError, NexusModelError
 
 TOL = 1e-6

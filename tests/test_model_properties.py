@@ -14,6 +14,7 @@ import pytest
 import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from model_factory import (
     areas_table,
     crops_table,
@@ -26,7 +27,6 @@ from model_factory import (
     run,
     with_months,
 )
-
 from nexusmodel.results import read_results, write_results
 from nexusmodel.results.variables import VARIABLES
 

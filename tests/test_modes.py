@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from model_factory import energy_table, las_table, link, make_basin, node, with_months
-from test_modes_update import demand_node, rich_basin, town_table
 from typer.testing import CliRunner
 
+from model_factory import energy_table, las_table, link, make_basin, node, with_months
 from nexusmodel.model import ModelOptions
 from nexusmodel.modes import (
     Reference,
@@ -24,6 +23,7 @@ from nexusmodel.modes import (
 )
 from nexusmodel.modes.foresight import evaluate_net_benefit, value_of_foresight
 from nexusmodel.modes.window import plan_windows
+from test_modes_update import demand_node, rich_basin, town_table
 
 TOL = 1e-6
 OPTIONS = ModelOptions(discount_rate=0.0)
@@ -356,7 +356,6 @@ def test_annual_targets_are_met_by_windows_that_cut_the_year():
 def test_run_mode_all_prints_the_value_of_foresight(tmp_path, monkeypatch):
     """``nexusmodel run scenario.yaml --mode all`` on the tiny file basin, one year."""
     from basin_factory import tiny_basin
-
     from nexusmodel.cli import app
 
     folder = tiny_basin(tmp_path / "basin")
@@ -377,3 +376,34 @@ def test_run_mode_all_prints_the_value_of_foresight(tmp_path, monkeypatch):
         assert word in result.output
     for mode in ("optimize", "rolling", "simulate"):
         assert (tmp_path / "results" / f"one_year_{mode}.nc").exists()
+
+
+def test_rolling_windows_keep_a_seasonal_release_share():
+    """At least 75 % of R's calendar-year release in April-September (hard). S brings 10 hm3
+    a month; D wants 20 a month at 0.05 USD/m3; R must end as it started, so each year
+    releases its 120 hm3, and optimize gives D 120 a year (6.0 MUSD) with >= 90 of it in
+    April-September. Twelve-month windows see each year's end from January on and count what
+    the year already released: the stitched years keep the share, with no breach."""
+    from nexusmodel.basin.basin import Policy, SeasonShare
+
+    nodes = [
+        node("S", "source"),
+        node("R", "reservoir", capacity_hm3=1000.0, initial_storage_hm3=500.0),
+        demand_node("D", [(1.0, 0.05)]),
+        node("O", "sink"),
+    ]
+    links = [link("S", "R"), link("R", "D"), link("R", "O"), link("D", "O")]
+    basin = with_months(make_basin(nodes, links), 24, {"S": 10.0}, demand_hm3={"D": [20.0] * 24})
+    rule = SeasonShare("R", (4, 5, 6, 7, 8, 9), 0.75, None, True, 1.0)
+    basin = basin.with_policy(Policy(season_shares=(rule,)))
+    optimize = run_optimize(basin, OPTIONS)
+    rolling = run_rolling(basin, OPTIONS, reference=Reference.from_run(optimize))
+    for run in (optimize, rolling):
+        ds = run.results
+        release = ds["release"].sel(node="R").values.reshape(2, 12)
+        share = release[:, 3:9].sum(axis=1) / release.sum(axis=1)
+        assert (share >= 0.75 - 1e-9).all(), (run.mode, share)
+        assert float(np.nansum(ds["release_rule_breach"].sel(node="R"))) == pytest.approx(
+            0.0, abs=1e-6
+        )
+        assert evaluate_net_benefit(ds, basin) == pytest.approx(12.0, abs=1e-6)

@@ -14,6 +14,7 @@ import pandas as pd
 import pyomo.environ as pyo
 import pytest
 import scipy.sparse as sp
+
 from model_factory import (
     areas_table,
     crops_table,
@@ -26,7 +27,6 @@ from model_factory import (
     run,
     with_months,
 )
-
 from nexusmodel.basin.basin import MONTHS
 from nexusmodel.model import ModelOptions, build_model
 from nexusmodel.modes.window import slice_series

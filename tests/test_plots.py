@@ -21,10 +21,10 @@ import pytest
 import xarray as xr
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
-from synthetic_results import make_cube, make_results
 
 from nexusmodel import indicators as ind
 from nexusmodel import plots
+from synthetic_results import make_cube, make_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SYR_DARYA = ROOT / "data" / "syr_darya"

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from synthetic_results import make_results
 
 from nexusmodel import indicators as ind
 from nexusmodel.errors import InputError
 from nexusmodel.report import html as report
 from nexusmodel.results.io import write_results
+from synthetic_results import make_results
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scenario_helpers import root_scenario, syr_darya
 
 from nexusmodel.basin.basin import horizon_series
 from nexusmodel.scenario import apply_scenario, load_scenario
+from scenario_helpers import root_scenario, syr_darya
 
 
 def applied(tmp_path, body: str, years: int = 11):

@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from scenario_helpers import ROOT, SCENARIOS, write
 
 from nexusmodel.results.io import read_results, write_results
 from nexusmodel.run import run_scenario
 from nexusmodel.scenario import load_scenario
+from scenario_helpers import ROOT, SCENARIOS, write
 
 
 def nexusmodel(*args: str, cwd=ROOT) -> subprocess.CompletedProcess[str]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scenario_helpers import root_scenario, syr_darya
 
 from nexusmodel.errors import InputError
 from nexusmodel.scenario import apply_scenario, load_scenario
 from nexusmodel.scenario.hydrology import MEAN_DAYS, annual_totals
+from scenario_helpers import root_scenario, syr_darya
 
 STATS = "annual_mean_km3: 37.2, annual_p5_km3: 58.9, annual_p90_km3: 24.0"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scenario_helpers import root_scenario, syr_darya
 
 from nexusmodel.errors import InfeasibleError, InputError
 from nexusmodel.run import run_scenario
 from nexusmodel.scenario import apply_scenario, load_scenario
+from scenario_helpers import root_scenario, syr_darya
 
 NEW_DISTRICT = """
 infrastructure:

@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from scenario_helpers import SCENARIOS, syr_darya
 
 from nexusmodel.indicators import key_results_dict
 from nexusmodel.run import run_scenario
 from nexusmodel.scenario import apply_scenario, load_scenario
+from scenario_helpers import SCENARIOS, syr_darya
 
 FILES = sorted(SCENARIOS.glob("*.yaml"))
 NAMES = [f.stem for f in FILES]

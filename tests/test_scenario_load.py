@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from scenario_helpers import BASIN, root_scenario, syr_darya, write
 
 from nexusmodel.errors import InputError
 from nexusmodel.scenario import apply_scenario, load_scenario
+from scenario_helpers import BASIN, root_scenario, syr_darya, write
 
 
 def problems_of(exc: pytest.ExceptionInfo[InputError]) -> list[str]:

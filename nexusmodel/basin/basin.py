@@ -26,6 +26,8 @@ from nexusmodel.basin.schema import (
 )
 
 MONTHS = tuple(range(1, 13))
+#: Mean days of each calendar month (February 28.25), for the mean year of a climatology.
+MEAN_MONTH_DAYS = (31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 SECONDS_PER_DAY = 86_400.0
 
@@ -54,8 +56,10 @@ class BasinTables:
     rule_curves: pd.DataFrame = field(
         default_factory=lambda: _empty(list(MONTHS), ["node", "bound"])
     )
-    crops: pd.DataFrame = field(default_factory=lambda: _empty(CROP_COLUMNS))
-    crop_water_requirements: pd.DataFrame = field(default_factory=lambda: _empty(list(MONTHS)))
+    crops: pd.DataFrame = field(default_factory=lambda: _empty(CROP_COLUMNS, ["crop"]))
+    crop_water_requirements: pd.DataFrame = field(
+        default_factory=lambda: _empty(list(MONTHS), ["crop"])
+    )
     irrigated_areas: pd.Series = field(
         default_factory=lambda: pd.Series(
             dtype=float, index=pd.MultiIndex.from_tuples([], names=["node", "crop"])
@@ -77,11 +81,13 @@ ENERGY_COLUMNS = [
 
 def _empty(columns: list, index: list[str] | None = None) -> pd.DataFrame:
     """An empty table with the columns (and index levels) of a basin table that is absent."""
-    if index and len(index) > 1:
-        idx = pd.MultiIndex.from_tuples([], names=index)
-    else:
-        idx = pd.Index([], name=index[0] if index else None)
-    return pd.DataFrame(index=idx, columns=columns, dtype=float)
+    names = index or ["node"]
+    keys: pd.Index = (
+        pd.MultiIndex.from_arrays([[] for _ in names], names=names)
+        if len(names) > 1
+        else pd.Index([], name=names[0], dtype=object)
+    )
+    return pd.DataFrame(index=keys, columns=pd.Index(columns), dtype=float)
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nexusmodel.basin.basin import MEAN_MONTH_DAYS
 from nexusmodel.basin.schema import (
     DemandNode,
     EnvironmentNode,
     ReservoirNode,
 )
 from nexusmodel.errors import Problem, did_you_mean
-
-DAYS_PER_MONTH = (31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 if TYPE_CHECKING:
     from nexusmodel.basin.basin import Basin
@@ -334,7 +333,7 @@ def check_series_tables(basin: Basin) -> list[Problem]:
             value, unit = float(t.inflows.loc[month, col]), "m3/s"
             ref = basin.spec.tables.get("inflows")
             if ref is not None and ref.unit == "hm3/month":  # show the value as in the file
-                value, unit = value * DAYS_PER_MONTH[month - 1] * 0.0864, "hm3/month"
+                value, unit = value * MEAN_MONTH_DAYS[month - 1] * 0.0864, "hm3/month"
             problems.append(
                 Problem(
                     f"{inflow_file}: month {month}, column {col}",

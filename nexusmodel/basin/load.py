@@ -10,7 +10,16 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from nexusmodel.basin.basin import MONTH_NAMES, MONTHS, Basin, BasinTables
+from nexusmodel.basin.basin import (
+    CROP_COLUMNS,
+    ENERGY_COLUMNS,
+    MEAN_MONTH_DAYS,
+    MONTH_NAMES,
+    MONTHS,
+    MUNICIPAL_COLUMNS,
+    Basin,
+    BasinTables,
+)
 from nexusmodel.basin.checks import check_basin
 from nexusmodel.basin.schema import DEFAULT_TABLES, NODE_TYPES, TABLE_UNITS, BasinFile, TableRef
 from nexusmodel.errors import InputError, Problem, did_you_mean
@@ -197,15 +206,6 @@ def _valid_keys(loc: list[Any], raw: Any) -> list[str]:
 
 
 TEXT_COLUMNS = ("node", "crop", "bound", "date")
-CROP_COLUMNS = ["ky", "max_yield_t_per_ha", "price_usd_per_t", "cost_usd_per_ha"]
-MUNICIPAL_COLUMNS = ["population", "per_capita_l_per_day", "industrial_hm3_per_year"]
-ENERGY_COLUMNS = [
-    "demand_gwh",
-    "thermal_cost_usd_per_mwh",
-    "import_price_usd_per_mwh",
-    "export_price_usd_per_mwh",
-]
-DAYS_PER_MONTH = (31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 class _Csv:
@@ -400,7 +400,7 @@ def read_tables(folder: Path, spec: BasinFile, problems: list[Problem]) -> Basin
                 )
             )
         if refs["inflows"].unit == "hm3/month":
-            days = pd.Series(DAYS_PER_MONTH, index=MONTHS)
+            days = pd.Series(MEAN_MONTH_DAYS, index=MONTHS)
             inflows = inflows.div(days * 0.0864, axis=0)
         read["inflows"] = inflows.sort_index()
     if csv := table("inflows_historical", ["date"], all_numeric=True):
@@ -446,32 +446,7 @@ def read_tables(folder: Path, spec: BasinFile, problems: list[Problem]) -> Basin
         read["energy"] = frame.set_index(["node", "month"])[ENERGY_COLUMNS]
     if failed or "inflows" not in read:
         return None
-    for name, empty in _empty_tables().items():
-        read.setdefault(name, empty)
-    return BasinTables(**read)
-
-
-def _empty_tables() -> dict[str, Any]:
-    """Tables a basin leaves out: empty, but with the index and columns of a read table."""
-
-    def frame(index: pd.Index, columns: list[Any]) -> pd.DataFrame:
-        return pd.DataFrame(index=index, columns=pd.Index(columns), dtype=float)
-
-    def keys(*names: str) -> pd.Index:
-        if len(names) == 1:
-            return pd.Index([], name=names[0], dtype=object)
-        return pd.MultiIndex.from_arrays([[] for _ in names], names=list(names))
-
-    months = list(MONTHS)
-    return {
-        "evaporation": frame(keys("node"), months),
-        "rule_curves": frame(keys("node", "bound"), months),
-        "crops": frame(keys("crop"), CROP_COLUMNS),
-        "crop_water_requirements": frame(keys("crop"), months),
-        "irrigated_areas": pd.Series(index=keys("node", "crop"), dtype=float, name="area_ha"),
-        "municipal": frame(keys("node"), MUNICIPAL_COLUMNS),
-        "energy": frame(keys("node", "month"), ENERGY_COLUMNS),
-    }
+    return BasinTables(**read)  # tables a basin leaves out default to empty, shaped ones
 
 
 def load_basin(path: str | Path) -> Basin:

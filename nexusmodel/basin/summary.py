@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nexusmodel.basin.basin import Basin, m3s_to_hm3
+from nexusmodel.basin.basin import MEAN_MONTH_DAYS, Basin, m3s_to_hm3
 from nexusmodel.basin.schema import HydropowerNode, ReservoirNode
-
-MEAN_MONTH_DAYS = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 #: Columns of the ``by_country`` table, each with its unit (short enough for an 80-column terminal).
 INFLOW = "inflow km3/yr"
@@ -30,7 +28,8 @@ def basin_summary(basin: Basin) -> dict[str, pd.DataFrame | float]:
     by_type = nodes.groupby(["type", "country"]).size().unstack(fill_value=0)
     clim = basin.tables.inflows
     inflow_km3 = {
-        s: float(m3s_to_hm3(clim[s].to_numpy(), MEAN_MONTH_DAYS).sum() / 1000) for s in clim.columns
+        s: float(m3s_to_hm3(clim[s].to_numpy(), np.array(MEAN_MONTH_DAYS)).sum() / 1000)
+        for s in clim.columns
     }
     country_of = {n.id: n.country for n in basin.spec.nodes}
     rows = []

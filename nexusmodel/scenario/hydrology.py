@@ -54,9 +54,11 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.signal import lfilter
 from scipy.stats import norm
 
+from nexusmodel.basin.basin import MEAN_MONTH_DAYS
+
 SECONDS_PER_DAY = 86_400.0
 #: Mean days of each calendar month (February 28.25), for climatologies and fitted weights.
-MEAN_DAYS = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+MEAN_DAYS = np.array(MEAN_MONTH_DAYS, dtype=float)
 FLOW_UNITS = ("m3/s", "hm3", "km3")
 ANNUAL_UNITS = ("km3", "hm3")
 _M3_PER = {"hm3": 1e6, "km3": 1e9}
