@@ -188,8 +188,13 @@ def synthetic_spec(n_nodes: int, seed: int = 1) -> tuple[dict[str, object], dict
             elif item == "environment":
                 e = f"E{segment}"
                 nodes.append(
-                    _node(e, "environment", country, min_flow_m3s=round(30.0 * scale, 1),
-                          penalty_usd_per_m3=0.05)
+                    _node(
+                        e,
+                        "environment",
+                        country,
+                        min_flow_m3s=round(30.0 * scale, 1),
+                        penalty_usd_per_m3=0.05,
+                    )
                 )
                 links += [{"from": j, "to": e}, {"from": e, "to": nxt}]
         if not any(link["from"] == j and link["to"] == nxt for link in links):

@@ -49,7 +49,7 @@ from nexusmodel.model.components.environment import reaches
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
 from nexusmodel.scenario import Scenario, apply_scenario, load_scenario
-from nexusmodel.solve.highs import INF
+from nexusmodel.solve.highs import INF, Solution
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -205,13 +205,12 @@ def trade_off_frontier(
         if s not in chosen:
             _hold(backend, n_rows[s], baseline[s] - LEVEL_TOLERANCE * max(abs(baseline[s]), 1.0))
 
-    def solve_for(costs: np.ndarray) -> np.ndarray | None:
+    def solve_for(costs: np.ndarray) -> Solution | None:
         """The solution maximizing ``costs @ x``, or None where the held levels are infeasible."""
         backend.set_costs(np.arange(len(costs)), costs)
         for attempt in range(2):
             try:
-                pm.solve(slp=False, diagnose=False)
-                return np.asarray(backend.solution().x).copy()
+                return pm.solve(slp=False, diagnose=False).solution  # type: ignore[return-value]
             except InfeasibleError:
                 return None
             except SolverError:  # HiGHS unsure from the warm basis: once more, cold
@@ -220,12 +219,12 @@ def trade_off_frontier(
                 backend.highs.clearSolver()
         return None
 
-    def lexicographic(first: str) -> np.ndarray | None:
+    def lexicographic(first: str) -> Solution | None:
         """Maximize ``first``; then, with it held at its best, the others (normalized)."""
         x = solve_for(unit[first])
         if x is None:
             return None
-        best = float(coef[first] @ x)
+        best = float(coef[first] @ x.x)
         _hold(backend, n_rows[first], best - LEVEL_TOLERANCE * max(abs(best), 1.0))
         rest = [o for o in chosen if o != first]
         y = solve_for(sum(unit[o] / max(span.get(o, 1.0), 1e-12) for o in rest))  # type: ignore[arg-type]
@@ -240,7 +239,7 @@ def trade_off_frontier(
         x = lexicographic(s)
         if x is None:
             raise SolverError(f"maximizing {s} alone is infeasible, yet the baseline was not")
-        payoff[s] = {o: float(coef[o] @ x) for o in chosen}
+        payoff[s] = {o: float(coef[o] @ x.x) for o in chosen}
     high = {s: payoff[s][s] for s in chosen}
     low = {s: min(payoff[o][s] for o in chosen) for s in chosen}
     span.update({s: max(high[s] - low[s], 1e-9 * max(abs(high[s]), 1.0)) for s in chosen})
@@ -252,15 +251,15 @@ def trade_off_frontier(
     for levels in itertools.product(*grids):
         for s, level in zip(held, levels, strict=True):
             _hold(backend, n_rows[s], level)
-        x = lexicographic(primary)
+        sol = lexicographic(primary)
         values = {s: np.nan for s in SECTORS}
         error = np.nan
         net = np.nan
-        if x is not None:
-            values = {s: float(coef[s] @ x) for s in SECTORS}
-            net = float(original_costs @ x) + offset
-            error = _energy_error(pm, backend.solution())
-        rows.append((levels, values, net, error, "optimal" if x is not None else "infeasible"))
+        if sol is not None:
+            values = {s: float(coef[s] @ sol.x) for s in SECTORS}
+            net = float(original_costs @ sol.x) + offset
+            error = _energy_error(pm, sol)
+        rows.append((levels, values, net, error, "optimal" if sol is not None else "infeasible"))
     backend.set_costs(np.arange(len(original_costs)), original_costs)
     return _dataset(rows, chosen, benefits, baseline, base.objective_musd, low, high, scenario)
 

@@ -13,7 +13,6 @@ from nexusmodel.ensemble.runner import (
     EnsembleResult,
     member_folder,
     member_path,
-    open_members,
     run_ensemble,
 )
 
@@ -24,7 +23,6 @@ __all__ = [
     "make_plan",
     "member_folder",
     "member_path",
-    "open_members",
     "print_robustness",
     "robustness",
     "robustness_table",

@@ -183,7 +183,7 @@ class MemberModel:
     def __init__(self, setup: OptionSetup) -> None:
         self.setup = setup
         self.model = PersistentModel(setup.basin, setup.options)
-        self.template = member_template(self.model.built_context)
+        self.template = member_template(self.model.context)
 
     def run(self, plan: EnsemblePlan, member: int) -> xr.Dataset:
         """Member ``member`` of this option, as its small Dataset (never raises for a member)."""

@@ -48,7 +48,9 @@ class EnsemblePlan:
     scenario: Scenario  # the main scenario: hydrology settings and base seed
     options: dict[str, OptionSetup]
     base_seed: int
-    token: str  # identifies the ensemble (not its size): a folder of members belongs to one
+    token: str  # identifies the whole plan (options included): the workers' cache key
+    members_token: str  # identifies the members' hydrology (seeds, horizon, basin, step)
+    option_hashes: dict[str, str]  # input hash of each option (its settings and basin files)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -142,17 +144,25 @@ def make_plan(
             )
         applied = apply_scenario(raw, with_hydrology(s, hydrology))
         setups[s.name] = OptionSetup(s.name, s, raw, applied, s.options, s.provenance(raw))
-    manifest = {
-        "scenario": str(main.path),
-        "options": {n: o.provenance.get("input_hash") for n, o in setups.items()},
-        "hydrology": hydrology.model_dump(),
-        "horizon": main.spec.horizon.model_dump(),
-    }
-    token = hashlib.sha256(json.dumps(manifest, sort_keys=True, default=str).encode()).hexdigest()
+    members = _digest(
+        {
+            "hydrology": hydrology.model_dump(),
+            "horizon": main.spec.horizon.model_dump(),
+            "basin": str(Path(main.spec.basin).resolve()),
+            "step": main.spec.solve.step,
+        }
+    )
+    inputs = {n: str(o.provenance.get("input_hash")) for n, o in setups.items()}
     return EnsemblePlan(
         scenario=main,
         options=setups,
         base_seed=hydrology.seed,
-        token=token[:16],
+        token=_digest({"members": members, "options": inputs}),
+        members_token=members,
+        option_hashes=inputs,
         notes=tuple(notes),
     )
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -11,9 +11,9 @@
 3. Each finished member is written at once, atomically, as a small NetCDF file
    ``<option>/member_00042.nc``; a rerun skips the members whose file exists, so an
    interrupted ensemble resumes where it stopped.
-4. The member files are opened lazily and combined into one Dataset with ``option`` and
-   ``member`` dims; the robustness summaries (:mod:`nexusmodel.ensemble.robustness`) are
-   added and the cube is streamed to ``output`` (NetCDF, atomic).
+4. The member files are streamed, one at a time, into one NetCDF cube with ``option`` and
+   ``member`` dims (:mod:`nexusmodel.ensemble.combine`), the robustness summaries
+   (:mod:`nexusmodel.ensemble.robustness`) are added, and the cube is renamed to ``output``.
 
 Workers: a :class:`distributed.LocalCluster` of ``workers`` processes with one thread each,
 an existing cluster (``scheduler="tcp://host:8786"``), or a ``client`` you already have.
@@ -44,16 +44,20 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from nexusmodel.ensemble.members import run_batch, unpack
+from nexusmodel.ensemble.combine import combine_members
+from nexusmodel.ensemble.members import run_batch
 from nexusmodel.ensemble.plan import EnsemblePlan, make_plan
 from nexusmodel.ensemble.robustness import robustness
-from nexusmodel.errors import InputError, Problem
-from nexusmodel.results import write_results
+from nexusmodel.errors import InputError, NexusModelError, Problem
 from nexusmodel.scenario import Scenario
 
 MANIFEST = "ensemble.json"
 READ_ENGINE = "netcdf4"  # opens a member file several times faster than h5netcdf
 MAX_BATCH = 8  # members per task: enough to keep a model warm, few enough for a live progress bar
+
+
+class EnsembleError(NexusModelError):
+    """An ensemble that produced no member at all (the cluster, or every batch, failed)."""
 
 
 @dataclass
@@ -98,26 +102,40 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def _check_manifest(folder: Path, plan: EnsemblePlan) -> None:
-    """A member folder belongs to one ensemble (scenarios, hydrology, horizon)."""
+    """A member folder holds one hydrology (seeds, horizon, basin) and one version of each
+    option; options can be added to it later."""
     path = folder / MANIFEST
-    mine = {"token": plan.token, "scenario": str(plan.scenario.path), "options": plan.option_names}
+    options = dict(plan.option_hashes)
     if path.is_file():
         theirs = json.loads(path.read_text(encoding="utf-8"))
-        if theirs.get("token") != plan.token:
-            raise InputError(
-                [
-                    Problem(
-                        str(folder),
-                        "holds the members of another ensemble "
-                        f"({theirs.get('scenario')}, options {theirs.get('options')})",
-                        "delete the folder or write the ensemble to another output",
-                    )
-                ],
-                title="cannot resume the ensemble",
+        problems = []
+        if theirs.get("members_token") != plan.members_token:
+            problems.append(
+                Problem(
+                    str(folder),
+                    f"holds members of another hydrology, horizon or basin ({theirs.get('scenario')})",
+                    "delete the folder or write the ensemble to another output",
+                )
             )
-        known = theirs.get("options", [])
-        mine["options"] = known + [o for o in plan.option_names if o not in known]
-    write_atomic(path, json.dumps(mine, indent=1).encode())
+        for name, known in theirs.get("options", {}).items():
+            if name in options and options[name] != known:
+                problems.append(
+                    Problem(
+                        str(folder / name),
+                        f"holds members of another version of option {name!r} (its scenario "
+                        "or basin files changed)",
+                        f"delete {folder / name} to run them again",
+                    )
+                )
+            options.setdefault(name, known)
+        if problems:
+            raise InputError(problems, title="cannot resume the ensemble")
+    manifest = {
+        "members_token": plan.members_token,
+        "scenario": str(plan.scenario.path),
+        "options": options,
+    }
+    write_atomic(path, json.dumps(manifest, indent=1).encode())
 
 
 def _status_of(path: Path) -> str:
@@ -166,6 +184,8 @@ def _client(workers: int | None, scheduler: str | None, client: object | None) -
         return
     n = workers or max(1, (os.cpu_count() or 2) - 1)
     with (
+        # the workers' statistical profiler keeps every stack it samples: ~0.2 MB a member
+        dask.config.set({"distributed.worker.profile.enabled": False}),
         LocalCluster(
             n_workers=n,
             threads_per_worker=1,
@@ -253,38 +273,6 @@ def _execute(
     return run, failed, lost
 
 
-def open_members(folder: Path, options: list[str], members: int) -> xr.Dataset:
-    """The member files as one lazy Dataset (dims ``option``, ``member``); missing are NaN."""
-    parts = []
-    for option in options:
-        paths = [member_path(folder, option, k) for k in range(members)]
-        paths = [p for p in paths if p.is_file()]
-        if not paths:
-            continue
-        parts.append(
-            xr.open_mfdataset(
-                paths,
-                engine=READ_ENGINE,
-                combine="nested",
-                concat_dim="member",
-                data_vars="all",
-                coords="minimal",
-                compat="override",
-                join="override",
-                parallel=False,
-            )
-        )
-    if not parts:
-        raise InputError([Problem(str(folder), "holds no member files")])
-    combined = xr.concat(
-        parts, dim="option", data_vars="all", coords="minimal", compat="override", join="outer"
-    ).reindex(member=list(range(members)))
-    for name in ("status", "error"):  # texts of any length: held here, written variable-length
-        text = combined[name].fillna("missing" if name == "status" else "no member file")
-        combined[name] = text.copy(data=text.values.astype(object))
-    return unpack(combined)
-
-
 def run_ensemble(
     scenario: Scenario | str | Path,
     members: int,
@@ -323,26 +311,38 @@ def run_ensemble(
             timings["cluster"] = time.perf_counter() - start - sum(timings.values())
             run, _, lost = _execute(c, plan, todo, folder, batch_size, console, show_progress)
             timings["members"] = time.perf_counter() - start - sum(timings.values())
-    with dask.config.set(scheduler="threads"):  # the client's files, never the cluster's
-        closing = time.perf_counter()
-        cube = open_members(folder, plan.option_names, members)
-        try:
-            summary = robustness(cube, winter_energy_gwh=winter_energy_gwh)
-            failed = int(summary["failed"].sum())
-            cube = cube.merge(summary, compat="override")
-            cube.attrs.update(
-                ensemble_members=members,
-                ensemble_options=", ".join(plan.option_names),
-                ensemble_base_seed=plan.base_seed,
-                ensemble_scenario=str(plan.scenario.path),
-                ensemble_token=plan.token,
-                hydrology=json.dumps(plan.scenario.spec.hydrology.model_dump()),
-                basin=plan.options[plan.option_names[0]].basin.name,
-            )
-            write_results(cube, output)
-        finally:
-            cube.close()
-        timings["combine"] = time.perf_counter() - closing
+    closing = time.perf_counter()
+    paths = {
+        option: [
+            path if (path := member_path(folder, option, k)).is_file() else None
+            for k in range(members)
+        ]
+        for option in plan.option_names
+    }
+    if not any(p is not None for files in paths.values() for p in files):
+        reasons = "; ".join(lost[:3]) or "no batch returned"
+        raise EnsembleError(f"no member of the ensemble finished: {reasons}")
+    attrs = {
+        "ensemble_members": members,
+        "ensemble_options": ", ".join(plan.option_names),
+        "ensemble_base_seed": plan.base_seed,
+        "ensemble_scenario": str(plan.scenario.path),
+        "ensemble_token": plan.token,
+        "hydrology": json.dumps(plan.scenario.spec.hydrology.model_dump()),
+        "basin": plan.options[plan.option_names[0]].basin.name,
+    }
+    progress = _progress(console)
+    with progress if show_progress else contextlib.nullcontext():
+        task = progress.add_task("combining", total=members * len(paths), failed=0)
+        summary = combine_members(
+            paths,
+            output,
+            attrs,
+            lambda cube: robustness(cube, winter_energy_gwh=winter_energy_gwh),
+            lambda n: progress.advance(task, n),
+        )
+    failed = int(summary["failed"].sum())
+    timings["combine"] = time.perf_counter() - closing
     return EnsembleResult(
         path=output,
         folder=folder,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from nexusmodel.errors import InfeasibleError, SolverError
 from nexusmodel.model.components.hydropower import (
@@ -167,6 +168,11 @@ def _fixed_expansions(m: pyo.ConcreteModel, lin: HeadLinearization) -> list[Tayl
 
 def solve(model: pyo.ConcreteModel, options: object | None = None) -> SolveReport:
     """Solve a model from :func:`nexusmodel.model.build_model`; raise on infeasibility."""
+    with PauseGC():  # no full passes of the cyclic collector over the model in between
+        return _solve(model, options)
+
+
+def _solve(model: pyo.ConcreteModel, options: object | None) -> SolveReport:
     ctx: BuildContext = model.context
     opts = options or ctx.options
     if opts.solver != "highs":  # type: ignore[attr-defined]
@@ -219,17 +225,25 @@ def _slp(lin: HeadLinearization, sol: Solution, opts: object) -> tuple[Solution,
     """Re-expand around each solution and re-solve warm until total energy settles.
 
     Stops when the exact energy of the reservoir plants changes by less than
-    ``slp_tolerance`` (relative) from one solution to the next. If that change flips sign
-    (the iteration oscillates), a trust region bounds each plant reservoir's storage to
-    within Delta of the last solution, Delta half the largest storage move so far, halved at
+    ``slp_tolerance`` (relative) from one solution to the next and the LP's energy is that
+    close to the exact energy. If the change flips sign (the iteration oscillates), a trust
+    region bounds each plant reservoir's storage to within Delta of the last solution, Delta
+    half the largest storage move so far (at least 0.1 % of the active storage), halved at
     every further flip. The bounds are lifted after the last re-solve (the solution and its
     duals stay those of the last LP, and ``backend.objective`` its objective). Returns
     (solution, re-solves, simplex iterations, seconds).
     """
     backend = lin.backend
     tol = opts.slp_tolerance  # type: ignore[attr-defined]
+    # warm re-solves (dual simplex from the last basis) unless the first solve needed the
+    # interior point method, or a warm re-solve turns out slower than that cold first solve
+    cold_seconds = backend.last_seconds
+    warm = backend.last_algorithm != "ipm"
     start, end, turbine, _energy = lin.point(sol)
     exact = lin.exact_energy(start, end, turbine).sum()
+    nodes = lin.ctx.basin.nodes
+    active = [nodes[p.node].capacity_hm3 - nodes[p.node].dead_storage_hm3 for p in lin.plants]  # type: ignore[union-attr]
+    floor = 1e-3 * np.array(active, dtype=float)  # smallest trust region (hm3)
     n, its, secs = 0, 0, 0.0
     change = 0.0
     delta: np.ndarray | None = None  # trust-region half-width per plant (hm3), None: off
@@ -245,22 +259,34 @@ def _slp(lin: HeadLinearization, sol: Solution, opts: object) -> tuple[Solution,
                 low = np.maximum(original[0], (end - delta[:, None]).ravel())
                 high = np.minimum(original[1], (end + delta[:, None]).ravel())
                 backend.set_col_bounds(cols, low, np.maximum(high, low))
-            status, seconds = backend.run("simplex", opts.time_limit_s)  # type: ignore[attr-defined]
+            status, seconds = backend.run(
+                "simplex" if warm else "auto",
+                opts.time_limit_s,  # type: ignore[attr-defined]
+                warm=warm,
+            )
+            warm = warm and seconds <= cold_seconds
             secs += seconds
             its += backend.iterations
             n += 1
+            if status not in ("optimal", "infeasible") and backend.last_warm:
+                # numerical trouble from the old basis (e.g. "excessive dual values"): cold
+                status, seconds = backend.run("auto", opts.time_limit_s, warm=False)  # type: ignore[attr-defined]
+                warm = False
+                secs += seconds
+                its += backend.iterations
             if status != "optimal":
                 raise SolverError(f"HiGHS stopped with status '{status}' in head iteration {n}")
             sol = backend.solution()
             previous_end = end
-            start, end, turbine, _energy = lin.point(sol)
+            start, end, turbine, energy = lin.point(sol)
             previous, previous_change = exact, change
             exact = lin.exact_energy(start, end, turbine).sum()
             change = exact - previous
-            if abs(change) < tol * max(exact, 1e-9):
+            scale = tol * max(exact, 1e-9)
+            if abs(change) < scale and abs(energy.sum() - exact) < scale:
                 break
             if change * previous_change < 0:  # oscillating: (tighter) trust region
-                moved = np.abs(end - previous_end).max(axis=1)
+                moved = np.maximum(np.abs(end - previous_end).max(axis=1), floor)
                 delta = 0.5 * (moved if delta is None else np.minimum(delta, moved))
     finally:
         if original is not None:

@@ -16,9 +16,13 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 INF = highspy.kHighsInf
+#: Above this many columns a cold solve uses the interior point method (measured on the
+#: synthetic benchmark basins: the simplex is 1-4x slower from ~80,000 columns up).
+IPM_COLUMNS = 80_000
 
 
 @dataclass
@@ -61,15 +65,27 @@ class HighsBackend:
     _rows_cache: dict[int, np.ndarray] = field(default_factory=dict)
     _objective: float = 0.0  # of the last run (HiGHS forgets it when the LP is changed)
     _iterations: int = 0
+    last_seconds: float = 0.0  # wall time of the last run
+    last_algorithm: str = ""  # "simplex" or "ipm": what the last run used
+    last_warm: bool = False  # whether the last run started from a basis
 
     @classmethod
     def from_model(cls, model: pyo.ConcreteModel, threads: int = 1) -> HighsBackend:
+        """Compile the model and pass it to a new ``highspy.Highs`` (one thread by default)."""
         start = time.perf_counter()
+        # the cyclic garbage collector would walk the whole Pyomo model (and what the build
+        # left young) while we allocate the maps: pause it, as Pyomo's compiler does itself
+        with PauseGC():
+            return cls._compile(model, threads, start)
+
+    @classmethod
+    def _compile(cls, model: pyo.ConcreteModel, threads: int, start: float) -> HighsBackend:
         repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
         a = repn.A.tocsc()
         n_rows, n_cols = a.shape
-        lower = np.array([v.lb if v.lb is not None else -INF for v in repn.columns], dtype=float)
-        upper = np.array([v.ub if v.ub is not None else INF for v in repn.columns], dtype=float)
+        bounds = [v.bounds for v in repn.columns]  # one bound evaluation per column, not four
+        lower = np.array([-INF if lb is None else lb for lb, _ in bounds], dtype=float)
+        upper = np.array([INF if ub is None else ub for _, ub in bounds], dtype=float)
         rhs = np.asarray(repn.rhs, dtype=float)
         kind = np.array([r.bound_type for r in repn.rows], dtype=int)
         row_lower = np.where(kind <= 0, rhs, -INF)  # bound_type -1: >=, 0: ==, +1: <=
@@ -118,22 +134,53 @@ class HighsBackend:
         return self._rows_cache[key]
 
     # --- solving ----------------------------------------------------------------------------
-    def run(self, algorithm: str = "auto", time_limit_s: float | None = None) -> tuple[str, float]:
-        """Solve (warm from the last basis when there is one); return (status, seconds)."""
+    def run(
+        self, algorithm: str = "auto", time_limit_s: float | None = None, *, warm: bool = True
+    ) -> tuple[str, float]:
+        """Solve (warm from the last basis when there is one); return (status, seconds).
+
+        ``auto`` is the dual simplex from a basis, and for a cold start the simplex on LPs
+        up to ``IPM_COLUMNS`` columns and the interior point method (with crossover, so that
+        a basis is left for warm re-solves) above: long horizons make the simplex slow.
+        ``warm=False`` forgets the basis first (a cold solve, with presolve).
+        """
         h = self.highs
+        if not warm:
+            h.clearSolver()
+        has_basis = h.getBasis().valid
         if algorithm == "auto":
-            algorithm = "ipm" if h.getNumCol() > 300_000 and not h.getBasis().valid else "simplex"
+            algorithm = "ipm" if h.getNumCol() > IPM_COLUMNS and not has_basis else "simplex"
+        if time_limit_s is not None:
+            h.setOptionValue("time_limit", float(time_limit_s))
+        status, seconds = self._run_once(algorithm, has_basis)
+        failed = h.getModelStatus() in (
+            highspy.HighsModelStatus.kSolveError,
+            highspy.HighsModelStatus.kNotset,
+        )
+        if failed and algorithm == "ipm":
+            # IPX can fail where the simplex does not (e.g. a singular crossover basis)
+            h.clearSolver()
+            status, more = self._run_once("simplex", False)
+            seconds += more
+            self.last_seconds = seconds
+        return status, seconds
+
+    def _run_once(self, algorithm: str, has_basis: bool) -> tuple[str, float]:
+        h = self.highs
         h.setOptionValue("solver", "ipm" if algorithm == "ipm" else "simplex")
         if algorithm == "ipm":
             h.setOptionValue("run_crossover", "on")
-        if time_limit_s is not None:
-            h.setOptionValue("time_limit", float(time_limit_s))
         start = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - start
         info = h.getInfo()
         self._objective = float(info.objective_function_value)
-        self._iterations = int(info.simplex_iteration_count + info.ipm_iteration_count)
+        self._iterations = int(
+            max(info.simplex_iteration_count, 0) + max(info.ipm_iteration_count, 0)
+        )
+        self.last_seconds = seconds
+        self.last_algorithm = algorithm
+        self.last_warm = has_basis and algorithm != "ipm"
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return "optimal", seconds

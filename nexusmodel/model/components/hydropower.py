@@ -97,7 +97,9 @@ def head_at(ctx: BuildContext, plant: Plant, storage: np.ndarray | float) -> np.
     """Head (m) at a storage (hm3): level from the level-area-storage table minus tailwater."""
     from nexusmodel.model.components.reservoir import level_of
 
-    return np.maximum(level_of(ctx, plant.node, np.asarray(storage, float)) - plant.tailwater_level_m, 0.0)
+    return np.maximum(
+        level_of(ctx, plant.node, np.asarray(storage, float)) - plant.tailwater_level_m, 0.0
+    )
 
 
 def head_slope(ctx: BuildContext, plant: Plant, storage: np.ndarray) -> np.ndarray:
@@ -133,12 +135,17 @@ def taylor_expansion(
     """Coefficients of ``E - k H0 q - c S[t] - c S[t-1] = rhs`` around the given point.
 
     That row is E = k * (H0 * q + q0 * dH/dS * (Sbar - Sbar0)). S[-1] is the initial
-    storage, a constant: its term sits in the right-hand side of the first step.
+    storage, a constant: its term sits in the right-hand side of the first step. A turbine
+    flow under 0.1 % of the turbine capacity counts as none (and a storage coefficient
+    under 1e-8 GWh/hm3 as 0): such specks only make the LP harder to solve.
     """
     sbar0 = (np.asarray(storage_start, float) + np.asarray(storage_end, float)) / 2.0
     k = GWH_PER_HM3_M * plant.efficiency
     head = head_at(ctx, plant, sbar0)
-    coef = k * np.asarray(turbine, float) * head_slope(ctx, plant, sbar0) / 2.0
+    q0 = np.asarray(turbine, float)
+    q0 = np.where(q0 < 1e-3 * ctx.m3s_to_hm3(plant.max_turbine_flow_m3s), 0.0, q0)
+    coef = k * q0 * head_slope(ctx, plant, sbar0) / 2.0
+    coef = np.where(np.abs(coef) < 1e-8, 0.0, coef)
     rhs = -2.0 * coef * sbar0
     rhs[0] += coef[0] * ctx.basin.nodes[plant.node].initial_storage_hm3  # type: ignore[union-attr]
     return Taylor(head, coef, rhs)
@@ -189,9 +196,7 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
             b.with_storage,
             ctx.steps,
             mutable=True,
-            initialize={
-                (p, t): float(start[p].storage_coef[t]) for p in start for t in ctx.steps
-            },
+            initialize={(p, t): float(start[p].storage_coef[t]) for p in start for t in ctx.steps},
         )
         b.taylor_rhs = pyo.Param(
             b.with_storage,
