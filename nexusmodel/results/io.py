@@ -1,0 +1,38 @@
+"""Results on disk: NetCDF written atomically (temporary file, then rename), never half a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import xarray as xr
+
+
+def write_results(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write ``ds`` to ``path`` (NetCDF4); an interrupted write leaves no partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        clean = ds.copy()
+        for key, value in list(clean.attrs.items()):
+            if isinstance(value, bool):
+                clean.attrs[key] = int(value)
+            elif isinstance(value, list | tuple):
+                clean.attrs[key] = ", ".join(map(str, value))
+            elif value is None:
+                clean.attrs[key] = ""
+        clean.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_results(path: str | Path) -> xr.Dataset:
+    """Read a results file fully into memory (the file is closed afterwards)."""
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds.load()

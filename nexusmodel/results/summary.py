@@ -1,0 +1,76 @@
+"""The short summary a planner reads after a run (printed by ``nexusmodel run``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from rich.console import Console
+from rich.table import Table
+
+WINTER = (10, 11, 12, 1, 2, 3)
+
+
+def years_in(ds: xr.Dataset) -> float:
+    return float(ds.sizes["time"] * np.mean(ds["step_days"].values) / 365.25)
+
+
+def run_summary(ds: xr.Dataset) -> dict[str, object]:
+    """Headline figures per year of the horizon, by country where it matters."""
+    n_years = years_in(ds)
+    kind = ds["node_type"]
+    irrigation = kind == "irrigation"
+    by_country = ds["node_country"]
+    delivered = ds["delivery"].where(irrigation).sum("time").groupby(by_country).sum() / n_years / 1000
+    demanded = ds["demand"].where(irrigation).sum("time").groupby(by_country).sum() / n_years / 1000
+    food = ds["production"].sum(("crop", "year")).groupby(by_country).sum() / n_years / 1000
+    winter = ds["time"].dt.month.isin(WINTER)
+    hydro_w = ds["hydropower"].where(winter).sum("time") / n_years
+    hydro_s = ds["hydropower"].where(~winter).sum("time") / n_years
+    thermal = ds["thermal"].sum("time") / n_years
+    terminal = [n for n, t in zip(ds.node.values, kind.values, strict=True) if t == "environment"]
+    return {
+        "objective_musd": float(ds.attrs.get("objective_musd", np.nan)),
+        "irrigation_km3": delivered,
+        "irrigation_demand_km3": demanded,
+        "food_kt": food,
+        "hydro_winter_gwh": hydro_w,
+        "hydro_summer_gwh": hydro_s,
+        "thermal_gwh": thermal,
+        "env_inflow_km3": {n: float(ds["env_flow"].sel(node=n).sum() / n_years / 1000) for n in terminal},
+        "residual_hm3": float(ds.attrs.get("water_balance_max_residual_hm3", np.nan)),
+    }
+
+
+def print_run_summary(console: Console, ds: xr.Dataset) -> None:
+    s = run_summary(ds)
+    console.print(
+        f"[bold]{ds.attrs.get('scenario', '')}[/bold] on {ds.attrs.get('basin', '')}: "
+        f"{ds.attrs.get('status')}, net benefit {s['objective_musd']:,.0f} million USD (discounted, whole horizon)"
+    )
+    table = Table(title="Per year, by country")
+    for col in ("country", "irrigation km3 (demand)", "food kt", "hydro winter GWh", "hydro summer GWh", "thermal GWh"):
+        table.add_column(col, justify="right")
+    countries = sorted(set(ds["node_country"].values.tolist()) | set(ds["country"].values.tolist()))
+    for c in countries:
+        def pick(da: xr.DataArray, dim: str) -> float:
+            return float(da.sel({dim: c})) if c in da[dim].values else 0.0
+
+        table.add_row(
+            c,
+            f"{pick(s['irrigation_km3'], 'node_country'):.2f} ({pick(s['irrigation_demand_km3'], 'node_country'):.2f})",  # type: ignore[arg-type]
+            f"{pick(s['food_kt'], 'node_country'):,.0f}",  # type: ignore[arg-type]
+            f"{pick(s['hydro_winter_gwh'], 'country'):,.0f}",  # type: ignore[arg-type]
+            f"{pick(s['hydro_summer_gwh'], 'country'):,.0f}",  # type: ignore[arg-type]
+            f"{pick(s['thermal_gwh'], 'country'):,.0f}",  # type: ignore[arg-type]
+        )
+    console.print(table)
+    for node, km3 in s["env_inflow_km3"].items():  # type: ignore[union-attr]
+        console.print(f"Inflow to {node} ({ds['node_name'].sel(node=node).item()}): {km3:.2f} km3/yr")
+    console.print(f"Water balance: largest residual {s['residual_hm3']:.2e} hm3 over every node and month - closes")
+    timings = {k[5:-2]: v for k, v in ds.attrs.items() if k.startswith("time_") and k.endswith("_s")}
+    console.print("Timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
+    if ds.attrs.get("slp_iterations"):
+        console.print(
+            f"Head iteration: {ds.attrs['slp_iterations']} re-solves, energy linearization error "
+            f"{100 * float(ds.attrs['energy_linearization_error']):.2f} % of the horizon's reservoir-plant energy"
+        )
