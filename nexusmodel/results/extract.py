@@ -50,7 +50,9 @@ def _energy_country(ctx: BuildContext, node: str) -> str:
     return ctx.basin.nodes[system].country if system else ""
 
 
-def balance_residual(ds: xr.Dataset, storage_previous: xr.DataArray, ctx: BuildContext) -> np.ndarray:
+def balance_residual(
+    ds: xr.Dataset, storage_previous: xr.DataArray, ctx: BuildContext
+) -> np.ndarray:
     """Residual of the water balance at every node and step (hm3), from results alone."""
     flow = ds["link_flow"].values
     loss = ds["link_loss"].values
@@ -94,7 +96,8 @@ def extract_results(
     n_nodes, n_t = len(ctx.water_nodes), len(ctx.axis)
     storage_previous = parts.pop("_storage_previous")
     parts["inflow"] = xr.DataArray(
-        np.where(exogenous_inflow_hm3(ctx) != 0, exogenous_inflow_hm3(ctx), np.nan), dims=("node", "time")
+        np.where(exogenous_inflow_hm3(ctx) != 0, exogenous_inflow_hm3(ctx), np.nan),
+        dims=("node", "time"),
     )
     for name in ("inflow",):
         src = [i for i, n in enumerate(ctx.water_nodes) if ctx.basin.nodes[n].type == "source"]
@@ -134,11 +137,18 @@ def extract_results(
         link_from=("link", [link.from_ for link in ctx.basin.links]),
         link_to=("link", [link.to for link in ctx.basin.links]),
         step_days=("time", ctx.axis.days),
-        node_terminal=("node", [ctx.is_outlet(n) and ctx.basin.nodes[n].type == "environment" for n in ctx.water_nodes]),
+        node_terminal=(
+            "node",
+            [
+                ctx.is_outlet(n) and ctx.basin.nodes[n].type == "environment"
+                for n in ctx.water_nodes
+            ],
+        ),
         node_energy_country=("node", [_energy_country(ctx, n) for n in ctx.water_nodes]),
     )
     ds["initial_storage"] = xr.DataArray(
-        [getattr(ctx.basin.nodes[n], "initial_storage_hm3", np.nan) for n in ctx.water_nodes], dims=("node",)
+        [getattr(ctx.basin.nodes[n], "initial_storage_hm3", np.nan) for n in ctx.water_nodes],
+        dims=("node",),
     )
     for name, meta in VARIABLES.items():
         if name in ds:

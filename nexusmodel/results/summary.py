@@ -20,7 +20,9 @@ def run_summary(ds: xr.Dataset) -> dict[str, object]:
     kind = ds["node_type"]
     irrigation = kind == "irrigation"
     by_country = ds["node_country"]
-    delivered = ds["delivery"].where(irrigation).sum("time").groupby(by_country).sum() / n_years / 1000
+    delivered = (
+        ds["delivery"].where(irrigation).sum("time").groupby(by_country).sum() / n_years / 1000
+    )
     demanded = ds["demand"].where(irrigation).sum("time").groupby(by_country).sum() / n_years / 1000
     food = ds["production"].sum(("crop", "year")).groupby(by_country).sum() / n_years / 1000
     winter = ds["time"].dt.month.isin(WINTER)
@@ -36,7 +38,9 @@ def run_summary(ds: xr.Dataset) -> dict[str, object]:
         "hydro_winter_gwh": hydro_w,
         "hydro_summer_gwh": hydro_s,
         "thermal_gwh": thermal,
-        "env_inflow_km3": {n: float(ds["env_flow"].sel(node=n).sum() / n_years / 1000) for n in terminal},
+        "env_inflow_km3": {
+            n: float(ds["env_flow"].sel(node=n).sum() / n_years / 1000) for n in terminal
+        },
         "residual_hm3": float(ds.attrs.get("water_balance_max_residual_hm3", np.nan)),
     }
 
@@ -48,26 +52,40 @@ def print_run_summary(console: Console, ds: xr.Dataset) -> None:
         f"{ds.attrs.get('status')}, net benefit {s['objective_musd']:,.0f} million USD (discounted, whole horizon)"
     )
     table = Table(title="Per year, by country")
-    for col in ("country", "irrigation km3 (demand)", "food kt", "hydro winter GWh", "hydro summer GWh", "thermal GWh"):
+    for col in (
+        "country",
+        "irrigation km3 (demand)",
+        "food kt",
+        "hydro winter GWh",
+        "hydro summer GWh",
+        "thermal GWh",
+    ):
         table.add_column(col, justify="right")
     countries = sorted(set(ds["node_country"].values.tolist()) | set(ds["country"].values.tolist()))
-    for c in countries:
-        def pick(da: xr.DataArray, dim: str) -> float:
-            return float(da.sel({dim: c})) if c in da[dim].values else 0.0
 
+    def pick(da: xr.DataArray, dim: str, c: str) -> float:
+        return float(da.sel({dim: c})) if c in da[dim].values else 0.0
+
+    for c in countries:
         table.add_row(
             c,
-            f"{pick(s['irrigation_km3'], 'node_country'):.2f} ({pick(s['irrigation_demand_km3'], 'node_country'):.2f})",  # type: ignore[arg-type]
-            f"{pick(s['food_kt'], 'node_country'):,.0f}",  # type: ignore[arg-type]
-            f"{pick(s['hydro_winter_gwh'], 'country'):,.0f}",  # type: ignore[arg-type]
-            f"{pick(s['hydro_summer_gwh'], 'country'):,.0f}",  # type: ignore[arg-type]
-            f"{pick(s['thermal_gwh'], 'country'):,.0f}",  # type: ignore[arg-type]
+            f"{pick(s['irrigation_km3'], 'node_country', c):.2f} ({pick(s['irrigation_demand_km3'], 'node_country', c):.2f})",  # type: ignore[arg-type]
+            f"{pick(s['food_kt'], 'node_country', c):,.0f}",  # type: ignore[arg-type]
+            f"{pick(s['hydro_winter_gwh'], 'country', c):,.0f}",  # type: ignore[arg-type]
+            f"{pick(s['hydro_summer_gwh'], 'country', c):,.0f}",  # type: ignore[arg-type]
+            f"{pick(s['thermal_gwh'], 'country', c):,.0f}",  # type: ignore[arg-type]
         )
     console.print(table)
     for node, km3 in s["env_inflow_km3"].items():  # type: ignore[union-attr]
-        console.print(f"Inflow to {node} ({ds['node_name'].sel(node=node).item()}): {km3:.2f} km3/yr")
-    console.print(f"Water balance: largest residual {s['residual_hm3']:.2e} hm3 over every node and month - closes")
-    timings = {k[5:-2]: v for k, v in ds.attrs.items() if k.startswith("time_") and k.endswith("_s")}
+        console.print(
+            f"Inflow to {node} ({ds['node_name'].sel(node=node).item()}): {km3:.2f} km3/yr"
+        )
+    console.print(
+        f"Water balance: largest residual {s['residual_hm3']:.2e} hm3 over every node and month - closes"
+    )
+    timings = {
+        k[5:-2]: v for k, v in ds.attrs.items() if k.startswith("time_") and k.endswith("_s")
+    }
     console.print("Timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
     if ds.attrs.get("slp_iterations"):
         console.print(

@@ -46,11 +46,15 @@ VARIABLES: dict[str, Variable] = {
     # food
     "crop_area": Variable(("node", "crop", "year"), "ha", "irrigated crop area"),
     "crop_area_max": Variable(("node", "crop", "year"), "ha", "crop area available"),
-    "crop_water": Variable(("node", "crop", "time"), "hm3", "net irrigation water given to the crop"),
+    "crop_water": Variable(
+        ("node", "crop", "time"), "hm3", "net irrigation water given to the crop"
+    ),
     "crop_water_requirement": Variable(
         ("node", "crop", "time"), "hm3", "net irrigation requirement of the available area"
     ),
-    "production": Variable(("node", "crop", "year"), "t", "crop production (FAO-33 yield response)"),
+    "production": Variable(
+        ("node", "crop", "year"), "t", "crop production (FAO-33 yield response)"
+    ),
     "crop_revenue": Variable(("node", "crop", "year"), "USD", "crop revenue"),
     "crop_cost": Variable(("node", "crop", "year"), "USD", "crop cultivation cost"),
     # energy systems
@@ -80,9 +84,7 @@ VARIABLES: dict[str, Variable] = {
     "storage_bound_price": Variable(
         ("node", "time"), "USD/m3", "shadow price of the storage bounds (rule curves, capacity)"
     ),
-    "link_min_flow_deficit": Variable(
-        ("link", "time"), "hm3", "minimum link flow not met (slack)"
-    ),
+    "link_min_flow_deficit": Variable(("link", "time"), "hm3", "minimum link flow not met (slack)"),
     "storage_min_deficit": Variable(
         ("node", "time"), "hm3", "storage below its minimum or rule curve (slack)"
     ),
