@@ -9,8 +9,9 @@
    (inflows, warm solve, extraction, the member's small Dataset): its overhead over HiGHS.
 2. The ensemble on a LocalCluster of 1 and 2 worker processes: members per minute, and per
    member (from the member file) its wall time on the worker against its HiGHS time.
-3. Peak memory (RSS) of the client and of each worker for 50 and 500 members, each in a fresh
-   process, on a 3-year horizon (500 members of 30 years take too long for a benchmark).
+3. Peak memory (RSS, sampled every 50 ms) of the client and of each worker for 50 and 500
+   members, each in a fresh process, on a 3-year horizon (500 members of 30 years take too
+   long for a benchmark).
 
 Prints Markdown; benchmarks/RESULTS_ENSEMBLE.md records a run.
 """
@@ -20,20 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "stochastic_inflows.yaml"
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def highs_alone(n: int, years: int | None) -> dict[str, float]:
@@ -115,18 +112,43 @@ def ensemble(members: int, workers: int, years: int | None) -> dict[str, float]:
     }
 
 
+class PeakSampler:
+    """This process's peak RSS, sampled every 50 ms by a thread (``ru_maxrss`` would carry a
+    parent's peak over fork and exec)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        import psutil
+
+        self.mb = 0.0
+        process = psutil.Process()
+
+        def sample() -> None:
+            while True:
+                self.mb = max(self.mb, process.memory_info().rss / 1e6)
+                time.sleep(0.05)
+
+        threading.Thread(target=sample, daemon=True).start()
+
+
+def start_worker_sampler(dask_worker: object) -> None:
+    dask_worker.nexus_peak = PeakSampler()  # type: ignore[attr-defined]
+
+
+def worker_peak(dask_worker: object) -> float:
+    return dask_worker.nexus_peak.mb  # type: ignore[attr-defined]
+
+
 def memory_child(members: int, workers: int, years: int) -> None:
     """In a fresh process: run the ensemble, print peak RSS of client and workers (JSON)."""
-    from distributed import Client, LocalCluster
     from rich.console import Console
 
-    from nexusmodel.ensemble import run_ensemble
+    from nexusmodel.ensemble import dask_client, run_ensemble
 
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster,
-        Client(cluster) as client,
-    ):
+    client_peak = PeakSampler()
+    with tempfile.TemporaryDirectory() as tmp, dask_client(workers) as client:
+        client.run(start_worker_sampler)  # type: ignore[attr-defined]
         start = time.perf_counter()
         result = run_ensemble(
             SCENARIO,
@@ -138,13 +160,13 @@ def memory_child(members: int, workers: int, years: int) -> None:
             console=Console(quiet=True),
         )
         seconds = time.perf_counter() - start
-        worker_rss = client.run(peak_rss_mb)
+        worker_mb = client.run(worker_peak)  # type: ignore[attr-defined]
         size = result.path.stat().st_size / 1e6
     print(
         json.dumps(
             {
-                "client_mb": peak_rss_mb(),
-                "workers_mb": sorted(worker_rss.values()),
+                "client_mb": client_peak.mb,
+                "workers_mb": sorted(worker_mb.values()),
                 "seconds": seconds,
                 "timings": result.timings,
                 "output_mb": size,
@@ -153,7 +175,7 @@ def memory_child(members: int, workers: int, years: int) -> None:
     )
 
 
-def memory(members: int, workers: int, years: int) -> dict[str, object]:
+def memory(members: int, workers: int, years: int) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(members), str(workers), str(years)],
         check=True,
@@ -164,19 +186,7 @@ def memory(members: int, workers: int, years: int) -> dict[str, object]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--members", type=int, default=12, help="members per throughput run")
-    parser.add_argument("--serial", type=int, default=6, help="members of the HiGHS-alone loop")
-    parser.add_argument("--years", type=int, default=None, help="horizon (default: 30 years)")
-    parser.add_argument("--memory", type=int, nargs="*", default=[50, 500])
-    parser.add_argument("--memory-years", type=int, default=3)
-    parser.add_argument("--child", type=int, nargs=3, default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        memory_child(*args.child)
-        return
-    print(f"load average at start: {os.getloadavg()}, {os.cpu_count()} CPUs")
+def print_alone(args: argparse.Namespace) -> None:
     alone = highs_alone(args.serial, args.years)
     print("\n## HiGHS alone vs a member (median s per member, in one process)\n")
     print("| HiGHS cold | HiGHS warm | LPs per member | whole member | member / its own HiGHS |")
@@ -186,6 +196,9 @@ def main() -> None:
         f"{alone['member']:.2f} | {alone['ratio']:.2f} |"
     )
     print(f"\n(one build + compile: {alone['build']:.1f} s)")
+
+
+def print_cluster(args: argparse.Namespace) -> None:
     print("\n## Ensemble on a LocalCluster\n")
     print(
         "| workers | members | members/min (members phase) | members/min (incl. start, "
@@ -199,16 +212,43 @@ def main() -> None:
             f"{r['cluster']:.1f} | {r['combine']:.1f} | {r['member_median']:.2f} | "
             f"{r['ratio_median']:.2f} |"
         )
+
+
+def print_memory(args: argparse.Namespace) -> None:
     print(f"\n## Peak memory, 2 workers, {args.memory_years}-year horizon\n")
     print("| members | client MB | workers MB | run s | output MB |")
     print("|---|---|---|---|---|")
     for members in args.memory:
         r = memory(members, 2, args.memory_years)
-        workers_mb = ", ".join(f"{v:.0f}" for v in r["workers_mb"])  # type: ignore[union-attr]
+        workers_mb = ", ".join(f"{v:.0f}" for v in r["workers_mb"])
         print(
             f"| {members} | {r['client_mb']:.0f} | {workers_mb} | {r['seconds']:.0f} | "
             f"{r['output_mb']:.1f} |"
         )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=12, help="members per throughput run")
+    parser.add_argument("--serial", type=int, default=6, help="members of the HiGHS-alone loop")
+    parser.add_argument("--years", type=int, default=None, help="horizon (default: 30 years)")
+    parser.add_argument("--memory", type=int, nargs="*", default=[50, 500])
+    parser.add_argument("--memory-years", type=int, default=3)
+    parser.add_argument(
+        "--parts", nargs="*", default=["alone", "cluster", "memory"], help="what to measure"
+    )
+    parser.add_argument("--child", type=int, nargs=3, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        memory_child(*args.child)
+        return
+    print(f"load average at start: {os.getloadavg()}, {os.cpu_count()} CPUs")
+    if "alone" in args.parts:
+        print_alone(args)
+    if "cluster" in args.parts:
+        print_cluster(args)
+    if "memory" in args.parts:
+        print_memory(args)
     print(f"\nload average at end: {os.getloadavg()}")
 
 

@@ -10,7 +10,9 @@ from nexusmodel.ensemble.persistent import PersistentModel
 from nexusmodel.ensemble.plan import EnsemblePlan, make_plan
 from nexusmodel.ensemble.robustness import print_robustness, robustness, robustness_table
 from nexusmodel.ensemble.runner import (
+    EnsembleError,
     EnsembleResult,
+    dask_client,
     member_folder,
     member_path,
     run_ensemble,
@@ -18,8 +20,10 @@ from nexusmodel.ensemble.runner import (
 
 __all__ = [
     "EnsemblePlan",
+    "EnsembleError",
     "EnsembleResult",
     "PersistentModel",
+    "dask_client",
     "make_plan",
     "member_folder",
     "member_path",

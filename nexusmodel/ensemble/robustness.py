@@ -127,23 +127,31 @@ def robustness(cube: xr.Dataset, winter_energy_gwh: float | None = None) -> xr.D
 
 def robustness_table(summary: xr.Dataset, title: str = "Robustness across members") -> Table:
     """A rich table of :func:`robustness`, one row per option."""
-    table = Table(title=title)
     threshold = summary.attrs.get("winter_energy_threshold_gwh", np.nan)
+    table = Table(
+        title=title,
+        caption=(
+            "benefit and regret: million USD over the horizon. P: share of member-years with "
+            "a terminal lake below its target (lake), towns short of water (towns), winter "
+            f"hydropower (Jan-Mar, Oct-Dec) below {threshold:,.0f} GWh (winter)"
+        ),
+    )
     for column in (
         "option",
-        "members (failed)",
-        "net benefit p5 / p50 / p95 (M USD)",
-        "regret mean / max (M USD)",
+        "n (failed)",
+        "benefit p50",
+        "p5-p95",
+        "regret mean / max",
         "best in",
-        "years lake < target",
-        "years towns short",
-        f"years winter < {threshold:,.0f} GWh",
+        "P lake",
+        "P towns",
+        "P winter",
     ):
         table.add_column(column, justify="left" if column == "option" else "right")
 
     def pct(value: object) -> str:
         v = float(value)  # type: ignore[arg-type]
-        return "-" if np.isnan(v) else f"{100 * v:.0f} %"
+        return "-" if np.isnan(v) else f"{100 * v:.0f}%"
 
     def num(value: object) -> str:
         v = float(value)  # type: ignore[arg-type]
@@ -152,15 +160,12 @@ def robustness_table(summary: xr.Dataset, title: str = "Robustness across member
     q = summary.get("objective_musd_quantile")
     for option in summary["option"].values:
         row = summary.sel(option=option)
-        quant = (
-            " / ".join(num(q.sel(option=option, quantile=p)) for p in (0.05, 0.5, 0.95))
-            if q is not None
-            else "-"
-        )
+        at = q.sel(option=option) if q is not None else None
         table.add_row(
             str(option),
             f"{int(row['members_ok']) + int(row['failed'])} ({int(row['failed'])})",
-            quant,
+            num(at.sel(quantile=0.5)) if at is not None else "-",
+            f"{num(at.sel(quantile=0.05))}-{num(at.sel(quantile=0.95))}" if at is not None else "-",
             f"{num(row['regret_mean'])} / {num(row['regret_max'])}",
             pct(row["best_share"]),
             pct(row["p_terminal"]),

@@ -171,8 +171,12 @@ def _batches(todo: list[tuple[str, int]], size: int) -> list[tuple[str, list[int
 
 
 @contextlib.contextmanager
-def _client(workers: int | None, scheduler: str | None, client: object | None) -> Iterator[object]:
-    """The Dask client to use: the caller's, one for ``scheduler``, or a new LocalCluster."""
+def dask_client(
+    workers: int | None = None, scheduler: str | None = None, client: object | None = None
+) -> Iterator[object]:
+    """The Dask client an ensemble uses: the caller's ``client``, one connected to
+    ``scheduler``, or a new LocalCluster of ``workers`` processes (default: CPUs - 1) with
+    one thread each and the workers' profiler off; what it creates it closes."""
     from distributed import Client, LocalCluster
 
     if client is not None:
@@ -307,7 +311,7 @@ def run_ensemble(
     timings = {"plan": time.perf_counter() - start}
     run, lost = 0, list[str]()
     if todo:
-        with _client(workers, scheduler, client) as c:
+        with dask_client(workers, scheduler, client) as c:
             timings["cluster"] = time.perf_counter() - start - sum(timings.values())
             run, _, lost = _execute(c, plan, todo, folder, batch_size, console, show_progress)
             timings["members"] = time.perf_counter() - start - sum(timings.values())

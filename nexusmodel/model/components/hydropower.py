@@ -11,14 +11,25 @@ with k = 0.002725 * eta (GWh per hm3 and m). At a reservoir the head depends on 
 storage of the step, Sbar[t] = (S[t-1] + S[t]) / 2, so the exact energy k * H(Sbar) * q is
 bilinear. It is linearized by a first-order Taylor expansion around a point (Sbar0, q0)::
 
-    energy[p,t] = k * (H0 * q + q0 * dH/dS(Sbar0) * (Sbar - Sbar0))     (H0 = H(Sbar0))
-    energy[p,t] <= k * Hmax * q                                          (no water, no energy)
+    energy[p,t] + cut[p,t] - lift[p,t]
+        = k * (H0 * q + q0 * dH/dS(Sbar0) * (Sbar - Sbar0))      (H0 = H(Sbar0); 0 <= energy)
+    energy[p,t] <= k * Hmax * q                                  (no water, no energy)
 
-The second row keeps the Taylor term from creating energy without turbine flow (Hmax is the
-head at full storage, so it never cuts the exact energy). The build expands around the
-initial storage with half the turbine capacity; the solve (``nexusmodel.solve``) re-expands
-around each solution (successive linear programming). With ``ModelOptions.head == "fixed"``
-the storage terms are left out: H stays at the head of the initial storage.
+The plane is exact at the expansion point and first-order accurate near it. Far from it, it
+can promise energy the water cannot give: with the turbines shut (q = 0) and the reservoir
+above Sbar0 the plane is positive. The second row forbids that (Hmax, the head at full
+storage, never cuts the exact energy k H(Sbar) q); ``cut >= 0`` (GWh) takes up the
+difference so that the row stays feasible, at ``cut_cost`` (MUSD/GWh, 10 USD/MWh: more than
+the turbine-flow tie-breaker is worth per GWh, so turbine flow beyond what the plant can use
+is not counted as turbined). Conversely with the turbines shut and the reservoir below
+Sbar0 the plane is negative: ``lift >= 0`` keeps energy >= 0 feasible, at ``lift_cost``, more
+than any GWh is worth, so it is never used to make energy. Both are 0 at a converged point,
+where the plane is the exact energy.
+
+The build expands around the initial storage with half the turbine capacity; the solve
+(``nexusmodel.solve``) re-expands around each solution (successive linear programming).
+With ``ModelOptions.head == "fixed"`` the storage terms (and ``cut``, ``lift``) are left
+out: H stays at the head of the initial storage.
 
 ``head[p,t]`` (H0), ``storage_coef[p,t]`` (k q0 dH/dS / 2, GWh per hm3 of S[t] and of
 S[t-1]) and ``taylor_rhs[p,t]`` are mutable parameters; the solve keeps them in step with
@@ -39,6 +50,34 @@ from nexusmodel.model.context import GWH_PER_HM3_M, BuildContext, Term
 from nexusmodel.model.expr import linear
 
 NAME = "hydropower"
+#: Least cost (MUSD per GWh, i.e. 10 USD/MWh) of energy the Taylor plane promises beyond what
+#: the plant can deliver; at least 100 x the turbine-flow tie-breaker (USD/m3), which keeps
+#: it above that tie-breaker's worth per GWh down to ~4 m of head.
+CUT_COST = 0.01
+
+
+def cut_cost(ctx: BuildContext) -> float:
+    return max(CUT_COST, 100.0 * ctx.options.spill_penalty_usd_per_m3)
+
+
+def lift_cost(ctx: BuildContext) -> float:
+    """Cost (MUSD/GWh) of lifting energy above the Taylor plane: twice the most a GWh can be
+    worth (the dearest of unserved-energy penalties, thermal costs, import and export prices,
+    plus the priority weight of hydropower), and at least 1 MUSD/GWh."""
+    systems = ctx.basin.nodes_of_type("energy_system")
+    prices = [k.unserved_penalty_usd_per_mwh for k in systems]  # type: ignore[attr-defined]
+    s = ctx.series
+    for frame in (
+        s.thermal_cost_usd_per_mwh,
+        s.import_price_usd_per_mwh,
+        s.export_price_usd_per_mwh,
+    ):
+        if frame.size:
+            prices.append(float(np.nanmax(frame.to_numpy(dtype=float))))
+    worth = max(prices, default=0.0) * 1e-3
+    if ctx.options.objective == "priority":
+        worth += ctx.priority_weight("hydropower")
+    return 2.0 * max(worth, 0.5)
 
 
 class Plant(NamedTuple):
@@ -178,6 +217,8 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     qmax = {p.node: ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t) for p in ps}
     emax = {p.node: ctx.mw_to_gwh(p.installed_mw) for p in ps}
     b.turbine = pyo.Var(b.ids, ctx.steps, bounds=lambda _b, p, t: (0.0, float(qmax[p][t])))
+    taylor = ctx.options.head == "slp"
+    expanded = {p.node for p in ps if p.reservoir} if taylor else set()
     b.energy = pyo.Var(b.ids, ctx.steps, bounds=lambda _b, p, t: (0.0, float(emax[p][t])))
     heads = initial_heads(ctx)
     b.head = pyo.Param(
@@ -189,8 +230,9 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     k = {p.node: GWH_PER_HM3_M * p.efficiency for p in ps}
     at_reservoir = [p for p in ps if p.reservoir]
     b.with_storage = pyo.Set(initialize=[p.node for p in at_reservoir], ordered=True)
-    taylor = ctx.options.head == "slp"
     if taylor:
+        b.cut = pyo.Var(b.with_storage, ctx.steps, within=pyo.NonNegativeReals)
+        b.lift = pyo.Var(b.with_storage, ctx.steps, within=pyo.NonNegativeReals)
         start = {p.node: initial_expansion(ctx, p) for p in at_reservoir}
         b.storage_coef = pyo.Param(
             b.with_storage,
@@ -205,14 +247,15 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
             initialize={(p, t): float(start[p].rhs[t]) for p in start for t in ctx.steps},
         )
     storage = m.reservoir.storage
-    expanded = set(b.with_storage) if taylor else set()
 
     def energy_rule(_b: pyo.Block, p: str, t: int) -> object:
-        """E - k H0 q [- c S[t] - c S[t-1]] = [rhs]   (GWh; bracketed: Taylor, reservoir plants)."""
+        """E - k H0 q [+ cut - lift - c S[t] - c S[t-1]] = [rhs]   (GWh; [reservoir, SLP])."""
         coefs = [1.0, -k[p] * b.head[p, t]]
         variables = [b.energy[p, t], b.turbine[p, t]]
         if p not in expanded:
             return linear(coefs, variables) == 0
+        coefs += [1.0, -1.0]
+        variables += [b.cut[p, t], b.lift[p, t]]
         coef = -b.storage_coef[p, t]
         coefs.append(coef)
         variables.append(storage[p, t])
@@ -268,6 +311,12 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     for p in ps:
         coefs += list(ctx.options.spill_penalty_usd_per_m3 * disc)
         variables += [m.hydropower.turbine[p.node, t] for t in ctx.steps]
+    if hasattr(m.hydropower, "cut"):  # the Taylor plane's gaps (see the module docstring)
+        for p in m.hydropower.with_storage:
+            coefs += list(-cut_cost(ctx) * disc)
+            variables += [m.hydropower.cut[p, t] for t in ctx.steps]
+            coefs += list(-lift_cost(ctx) * disc)
+            variables += [m.hydropower.lift[p, t] for t in ctx.steps]
     return linear(coefs, variables)
 
 
