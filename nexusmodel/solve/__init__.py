@@ -188,19 +188,34 @@ def _solve(model: pyo.ConcreteModel, options: object | None) -> SolveReport:
         lin.apply([initial_expansion(ctx, p) for p in lin.plants])  # built fixed, solved SLP
     status, seconds = backend.run(opts.algorithm, opts.time_limit_s)  # type: ignore[attr-defined]
     timings["solve"] += seconds
+    return finish_solve(model, backend, lin, status, timings, opts)
+
+
+def finish_solve(
+    model: pyo.ConcreteModel,
+    backend: HighsBackend,
+    lin: HeadLinearization,
+    status: str,
+    timings: dict[str, float],
+    opts: object,
+) -> SolveReport:
+    """After a first solve: diagnose infeasibility, iterate on the heads, measure their error.
+
+    Shared by :func:`solve` and :func:`nexusmodel.solve.update.resolve`; ``timings["solve"]``
+    already holds the first solve's seconds.
+    """
     iterations = backend.iterations
     if status == "infeasible":
-        message = (
+        raise InfeasibleError(
             elastic_diagnosis(model, backend)
             if opts.diagnose_infeasible  # type: ignore[attr-defined]
             else "the problem is infeasible"
         )
-        raise InfeasibleError(message)
     if status != "optimal":
-        raise SolverError(f"HiGHS stopped with status '{status}' after {seconds:.1f} s")
-    slp_iterations = 0
+        raise SolverError(f"HiGHS stopped with status '{status}' after {timings['solve']:.1f} s")
     sol = backend.solution()
-    if slp:
+    slp_iterations = 0
+    if lin.plants and opts.head == "slp":  # type: ignore[attr-defined]
         sol, slp_iterations, its, secs = _slp(lin, sol, opts)
         iterations += its
         timings["solve"] += secs

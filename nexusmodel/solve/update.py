@@ -38,7 +38,6 @@ import numpy as np
 import pyomo.environ as pyo
 
 from nexusmodel.basin.basin import BasinSeries
-from nexusmodel.errors import InfeasibleError, SolverError
 from nexusmodel.model.balance import exogenous_inflow_hm3
 from nexusmodel.model.components import hydropower, reservoir
 from nexusmodel.model.context import BuildContext
@@ -411,8 +410,7 @@ def resolve(
     :class:`~nexusmodel.solve.SolveReport` like :func:`nexusmodel.solve.solve` (raises
     :class:`~nexusmodel.errors.InfeasibleError` with the diagnosis if infeasible).
     """
-    from nexusmodel.solve import HeadLinearization, SolveReport, _slp
-    from nexusmodel.solve.diagnose import elastic_diagnosis
+    from nexusmodel.solve import HeadLinearization, finish_solve
 
     ctx: BuildContext = model.context
     opts = options or ctx.options
@@ -420,34 +418,4 @@ def resolve(
         reset_heads(model, backend, opts)
     lin = HeadLinearization(model, backend)
     status, seconds = backend.run(opts.algorithm, opts.time_limit_s)  # type: ignore[attr-defined]
-    timings = {"solve": seconds}
-    iterations = backend.iterations
-    if status == "infeasible":
-        raise InfeasibleError(
-            elastic_diagnosis(model, backend)
-            if opts.diagnose_infeasible  # type: ignore[attr-defined]
-            else "the problem is infeasible"
-        )
-    if status != "optimal":
-        raise SolverError(f"HiGHS stopped with status '{status}' after {seconds:.1f} s")
-    sol = backend.solution()
-    slp_iterations = 0
-    if lin.plants and opts.head == "slp":  # type: ignore[attr-defined]
-        sol, slp_iterations, its, secs = _slp(lin, sol, opts)
-        iterations += its
-        timings["solve"] += secs
-    error = 0.0
-    if lin.plants:
-        start, end, turbine, energy = lin.point(sol)
-        exact = lin.exact_energy(start, end, turbine).sum()
-        error = abs(energy.sum() - exact) / max(exact, 1e-9)
-    return SolveReport(
-        status="optimal",
-        objective_musd=backend.objective,
-        iterations=iterations,
-        timings=timings,
-        slp_iterations=slp_iterations,
-        energy_linearization_error=error,
-        solution=sol,
-        backend=backend,
-    )
+    return finish_solve(model, backend, lin, status, {"solve": seconds}, opts)
