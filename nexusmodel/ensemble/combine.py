@@ -16,8 +16,6 @@ leaves no partial output.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import numpy as np
 import xarray as xr
 
 from nexusmodel.ensemble.members import SCALARS
+from nexusmodel.results.io import atomic_path
 
 #: Dims every member shares (time axis, years) and dims whose labels may differ by option.
 SHARED = ("time", "year")
@@ -155,11 +154,8 @@ def combine_members(
     options = list(paths)
     members = max(len(files) for files in paths.values())
     sample, union, user_type = _layout(paths)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    os.close(fd)
-    try:
-        with netCDF4.Dataset(tmp, "w", format="NETCDF4") as out:
+    with atomic_path(output) as tmp:
+        with netCDF4.Dataset(str(tmp), "w", format="NETCDF4") as out:
             data = _create(out, sample, options, members, union, user_type)
             out.setncatts(
                 {k: str(v) if isinstance(v, bool | list | tuple) else v for k, v in attrs.items()}
@@ -177,8 +173,4 @@ def combine_members(
             summary = summarize(cube)
         coords = [c for c in summary.coords if c in ("option", "member")]
         summary.drop_vars(coords).to_netcdf(tmp, mode="a", engine="h5netcdf")
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return summary

@@ -26,7 +26,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from nexusmodel.ensemble.members import run_batch
 from nexusmodel.ensemble.plan import EnsemblePlan, make_plan
 from nexusmodel.ensemble.robustness import robustness
 from nexusmodel.errors import InputError, NexusModelError, Problem
+from nexusmodel.results.io import atomic_path
 from nexusmodel.scenario import Scenario
 
 MANIFEST = "ensemble.json"
@@ -90,15 +90,8 @@ def member_path(folder: Path, option: str, member: int) -> Path:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write bytes to ``path`` via a temporary file and a rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _check_manifest(folder: Path, plan: EnsemblePlan) -> None:
