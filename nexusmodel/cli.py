@@ -74,27 +74,9 @@ def run(
     ] = None,
 ) -> None:
     """Run a scenario: build, solve, check the water balance and write the results."""
-    from nexusmodel.results import write_results
-    from nexusmodel.results.summary import print_run_summary
-    from nexusmodel.run import run_scenario
+    from nexusmodel.modes.cli import run_command
 
-    if mode not in (None, "optimize") or run_mode_of(scenario) != "optimize":
-        from nexusmodel.modes.cli import run_modes_command
-
-        run_modes_command(console, scenario, mode, output)
-        return
-    with console.status(f"running {scenario} ..."):
-        out = run_scenario(scenario)
-    path = write_results(out.results, output or Path("results") / f"{scenario.stem}.nc")
-    print_run_summary(console, out.results)
-    console.print(f"Results written to [bold]{path}[/bold]")
-
-
-def run_mode_of(scenario: Path) -> str:
-    """The solve mode a scenario file asks for (``solve.mode``)."""
-    from nexusmodel.scenario import load_scenario
-
-    return load_scenario(scenario).options.mode
+    run_command(console, scenario, mode, output)
 
 
 @app.command()
@@ -156,7 +138,7 @@ def _run_with_progress(items: list, years: int | None):  # noqa: ANN202 - Compar
     """Run (or read) scenarios in order behind a progress bar."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from nexusmodel.scenario.compare import compare_scenarios
+    from nexusmodel.comparison import compare_scenarios
 
     with Progress(
         TextColumn("{task.description}"),
@@ -184,7 +166,7 @@ def _key_results_tables(title: str, compared: object) -> list[Table]:
 
     As many scenarios per table as the console is wide; the first is repeated in every table.
     """
-    from nexusmodel.scenario.compare import differences, format_value
+    from nexusmodel.comparison import differences, format_value
 
     frame = compared.table()  # type: ignore[attr-defined]
     diff = differences(frame)
@@ -219,7 +201,7 @@ def show(
 ) -> None:
     """Print a scenario's chain and every setting's effective value with the file it came from."""
     from nexusmodel.scenario import validate_scenario
-    from nexusmodel.scenario.compare import format_setting
+    from nexusmodel.scenario.diff import format_setting
 
     s, _ = validate_scenario(scenario)
     console.print(f"[bold]{s.name}[/bold]: {s.spec.description}")
@@ -279,7 +261,7 @@ def diff(
     """What a scenario changes relative to its parent, and what that does to the key results."""
     from nexusmodel.errors import InputError, Problem
     from nexusmodel.scenario import load_scenario
-    from nexusmodel.scenario.compare import format_setting, input_changes
+    from nexusmodel.scenario.diff import format_setting, input_changes
 
     child = load_scenario(scenario)
     if child.parent is None:

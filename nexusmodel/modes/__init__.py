@@ -6,8 +6,9 @@
 
 All three build the same components (a window model is ``build_model`` on a slice of the
 horizon), take the objective kind from the options (economic or priority), and return a
-:class:`ModeRun` whose ``results`` Dataset has the same variables, coordinates and
-attributes, with ``attrs["mode"]``. :mod:`nexusmodel.modes.foresight` compares them.
+:class:`~nexusmodel.modes.result.RunResult` whose ``results`` Dataset has the same
+variables, coordinates and attributes, with ``attrs["mode"]``. :mod:`nexusmodel.modes.foresight`
+compares them; :func:`nexusmodel.run.run_scenario` runs a scenario file in its mode.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import time
 from nexusmodel.basin.basin import Basin
 from nexusmodel.model import build_model
 from nexusmodel.model.options import ModelOptions
-from nexusmodel.modes.engine import ModeRun, Reference
+from nexusmodel.modes.engine import Reference
+from nexusmodel.modes.result import ModeRun, RunResult
 from nexusmodel.modes.rolling import run_rolling
 from nexusmodel.modes.simulate import ReservoirRules, run_simulate
 from nexusmodel.results import extract_results
@@ -28,7 +30,7 @@ MODES = ("optimize", "rolling", "simulate")
 
 def run_optimize(
     basin: Basin, options: ModelOptions | None = None, provenance: dict[str, object] | None = None
-) -> ModeRun:
+) -> RunResult:
     """Perfect foresight: build the whole horizon, solve, extract (``attrs["mode"]``)."""
     start = time.perf_counter()
     options = options or ModelOptions()
@@ -48,7 +50,7 @@ def run_optimize(
         end_rule="basin",
         rules="none",
     )
-    return ModeRun("optimize", ds, report, model, None, time.perf_counter() - start)
+    return RunResult("optimize", ds, report, model, None, time.perf_counter() - start)
 
 
 def run_modes(
@@ -56,14 +58,14 @@ def run_modes(
     options: ModelOptions | None = None,
     modes: tuple[str, ...] = MODES,
     provenance: dict[str, object] | None = None,
-) -> dict[str, ModeRun]:
+) -> dict[str, RunResult]:
     """Run several modes of one basin; rolling and simulation borrow from the optimize run
     (marginal values of storage, storage by calendar month for the rule curves)."""
     options = options or ModelOptions()
     unknown = sorted(set(modes) - set(MODES))
     if unknown:
         raise ValueError(f"unknown modes {unknown}: use {', '.join(MODES)}")
-    out: dict[str, ModeRun] = {}
+    out: dict[str, RunResult] = {}
     out["optimize"] = run_optimize(basin, options, provenance)  # the reference of the others
     reference = Reference.from_run(out["optimize"])
     if "rolling" in modes:
@@ -73,34 +75,14 @@ def run_modes(
     return {m: out[m] for m in MODES if m in modes}
 
 
-def run_scenario_modes(
-    scenario: object, mode: str | None = None
-) -> tuple[dict[str, ModeRun], Basin]:
-    """Load and apply a scenario (a :class:`~nexusmodel.scenario.Scenario` or a path), then
-    run it in ``mode`` (default: the scenario's ``solve.mode``; ``"all"``: the three).
-    Returns the runs by mode and the applied basin (for :mod:`nexusmodel.modes.foresight`)."""
-    from nexusmodel.basin import load_basin
-    from nexusmodel.scenario import Scenario, apply_scenario, load_scenario
-
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)  # type: ignore[arg-type]
-    options = scenario.options
-    mode = mode or options.mode
-    if mode not in (*MODES, "all"):
-        raise ValueError(f"mode = {mode!r}: use one of {', '.join(MODES)} or 'all'")
-    basin = apply_scenario(load_basin(scenario.basin_path), scenario)
-    modes = MODES if mode == "all" else (mode,)
-    return run_modes(basin, options, modes, scenario.provenance(basin)), basin
-
-
 __all__ = [
     "MODES",
     "ModeRun",
     "Reference",
     "ReservoirRules",
+    "RunResult",
     "run_modes",
     "run_optimize",
-    "run_scenario_modes",
     "run_rolling",
     "run_simulate",
 ]

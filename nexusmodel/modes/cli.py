@@ -1,4 +1,4 @@
-"""``nexusmodel run scenario.yaml --mode rolling|simulate|all``: the command's body."""
+"""``nexusmodel run scenario.yaml [--mode optimize|rolling|simulate|all]``: the command's body."""
 
 from __future__ import annotations
 
@@ -7,25 +7,35 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from nexusmodel.modes import MODES, run_scenario_modes
+from nexusmodel.modes import run_modes
 from nexusmodel.modes.foresight import format_table, reference_end_values, value_of_foresight
+from nexusmodel.modes.result import RunResult
 
 
-def run_modes_command(
-    console: Console, scenario: Path, mode: str | None, output: Path | None
-) -> None:
-    """Run a scenario in one mode (or all three), write the results, print the summary."""
+def run_command(console: Console, scenario: Path, mode: str | None, output: Path | None) -> None:
+    """Run a scenario in its mode (or ``mode``; ``all``: the three), write the results and
+    print the summary (for ``all``: the value of foresight, one file per mode).
+
+    Default files: ``results/<stem>.nc`` for optimize, ``results/<stem>_<mode>.nc`` otherwise.
+    """
     from nexusmodel.results import write_results
     from nexusmodel.results.summary import print_run_summary
+    from nexusmodel.run import applied_scenario, modes_to_run
 
-    if mode is not None and mode not in (*MODES, "all"):
-        raise ValueError(f"--mode {mode}: use optimize, rolling, simulate or all")
-    with console.status(f"running {scenario} ({mode or 'scenario'} mode) ..."):
-        runs, basin = run_scenario_modes(scenario, mode)
+    loaded, basin = applied_scenario(scenario)
+    modes = modes_to_run(loaded, mode)
+    shown = f"running {scenario} ..." if modes == ("optimize",) else None
+    with console.status(shown or f"running {scenario} ({mode or 'scenario'} mode) ..."):
+        runs = run_modes(basin, loaded.options, modes, loaded.provenance(basin))
     base = output.with_suffix("") if output is not None else Path("results") / scenario.stem
     if len(runs) == 1:
         ((name, run),) = runs.items()
-        path = write_results(run.results, output or base.with_name(f"{base.name}_{name}.nc"))
+        default = (
+            base.with_suffix(".nc")
+            if name == "optimize"
+            else base.with_name(f"{base.name}_{name}.nc")
+        )
+        path = write_results(run.results, output or default)
         print_run_summary(console, run.results)
         _windows_line(console, run)
         console.print(f"Results written to [bold]{path}[/bold]")
@@ -57,13 +67,14 @@ def run_modes_command(
     console.print("Results written to " + ", ".join(f"[bold]{p}[/bold]" for p in paths))
 
 
-def _windows_line(console: Console, run: object) -> None:
-    stats = getattr(run, "stats", None)
+def _windows_line(console: Console, run: RunResult) -> None:
+    """Windows, window models, seconds and water balance of a rolling or simulate run."""
+    stats = run.stats
     if stats is None or not stats.seconds:
         return
     highs = sum(stats.highs_seconds)
     console.print(
-        f"{run.mode}: {len(stats.seconds)} windows on {stats.models_built} window models, "  # type: ignore[attr-defined]
+        f"{run.mode}: {len(stats.seconds)} windows on {stats.models_built} window models, "
         f"{sum(stats.seconds):.1f} s ({highs:.1f} s in HiGHS), "
-        f"water balance residual {run.results.attrs['water_balance_max_residual_hm3']:.1e} hm3"  # type: ignore[attr-defined]
+        f"water balance residual {run.results.attrs['water_balance_max_residual_hm3']:.1e} hm3"
     )

@@ -24,6 +24,7 @@ from nexusmodel.model.components import reservoir
 from nexusmodel.model.components.hydropower import Taylor, head_at, taylor_expansion
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.options import ModelOptions
+from nexusmodel.modes.result import ModeRun
 from nexusmodel.modes.seasons import SeasonAccounts
 from nexusmodel.modes.stitch import (
     Stitcher,
@@ -43,18 +44,6 @@ from nexusmodel.solve.diagnose import elastic_diagnosis
 from nexusmodel.solve.highs import INF
 from nexusmodel.solve.lpdata import layout
 from nexusmodel.solve.update import update_initial_storage
-
-
-@dataclass
-class ModeRun:
-    """One run in one mode: its results Dataset, a report, and per-window statistics."""
-
-    mode: str
-    results: xr.Dataset
-    report: SolveReport
-    model: pyo.ConcreteModel  # the full-horizon model the results are extracted from
-    stats: WindowStats | None = None
-    seconds: float = 0.0  # wall time of the whole run
 
 
 @dataclass

@@ -1,10 +1,11 @@
 """Compare scenarios: run them (or read results on disk), tabulate key results, build a cube.
 
-``compare_scenarios(items)`` runs scenario files and reads ``.nc`` results files, in order;
-:func:`key_results_table` puts their key results side by side with the difference of each
-against the first; :func:`scenario_cube` stacks the results along a ``scenario`` dim (one
-Dataset, written atomically by ``nexusmodel.results.io.write_results``).
-:func:`input_changes` lists the settings a scenario changes relative to its parent.
+``compare_scenarios(items)`` (also ``nexusmodel.compare``) runs scenario files and reads
+``.nc`` results files, in order; :func:`key_results_table` puts their key results side by
+side with the difference of each against the first; :func:`scenario_cube` stacks the results
+along a ``scenario`` dim (one Dataset, written atomically by
+``nexusmodel.results.io.write_results``). The settings a scenario changes relative to its
+parent (no run needed) are in :mod:`nexusmodel.scenario.diff`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import pandas as pd
 import xarray as xr
 
 from nexusmodel.indicators import KEY_RESULTS, key_results_dict
+from nexusmodel.modes.result import RunResult
 from nexusmodel.results.io import read_results
+from nexusmodel.run import run_scenario
 from nexusmodel.scenario.load import Scenario, load_scenario
 
 #: Results attributes that differ between scenarios become coordinates on ``scenario``.
@@ -57,16 +60,21 @@ def _labels(items: Sequence[str | Path | Scenario]) -> list[str]:
     return out
 
 
-def run_one(item: str | Path | Scenario, years: int | None = None) -> xr.Dataset:
-    """The results of one scenario file (run) or results file (``.nc``, read)."""
-    from nexusmodel.run import run_scenario
-
+def run_one(
+    item: str | Path | Scenario, years: int | None = None
+) -> list[tuple[str | None, xr.Dataset]]:
+    """The results of one scenario file or Scenario (run in its solve mode) or results file
+    (``.nc``, read): one ``(None, results)``, or ``(mode, results)`` for each mode of a scenario
+    whose ``solve.mode`` is ``all``."""
     if not isinstance(item, Scenario) and Path(item).suffix == ".nc":
-        return read_results(item)
+        return [(None, read_results(item))]
     scenario = item if isinstance(item, Scenario) else load_scenario(item)
     if years is not None:
         scenario = scenario.with_horizon(years)
-    return run_scenario(scenario).results
+    run = run_scenario(scenario)
+    if isinstance(run, RunResult):
+        return [(None, run.results)]
+    return [(mode, one.results) for mode, one in run.items()]
 
 
 def _read(path: Path) -> list[tuple[str | None, xr.Dataset]]:
@@ -86,7 +94,7 @@ def _read(path: Path) -> list[tuple[str | None, xr.Dataset]]:
         ) from None
     if "scenario" not in ds.dims:
         return [(None, ds)]
-    out = []
+    out: list[tuple[str | None, xr.Dataset]] = []
     for name in ds["scenario"].values.tolist():
         one = ds.sel(scenario=name).drop_vars("scenario")
         one = one.drop_vars([c for c in one.coords if c not in one.dims and one[c].ndim == 0])
@@ -105,7 +113,9 @@ def compare_scenarios(
     Items are scenario files or Scenarios (run) and results files (``.nc``, read; a cube
     written by ``compare -o`` gives all its scenarios). ``on_start(i, n, label)`` /
     ``on_done(i, n, label)`` report progress on item i of n (e.g. a progress bar). Every scenario file is
-    loaded first, so a mistake in any of them stops before anything is solved.
+    loaded first, so a mistake in any of them stops before anything is solved. Each scenario
+    runs in its ``solve.mode``; one whose mode is ``all`` gives three columns,
+    ``name (optimize)``, ``name (rolling)`` and ``name (simulate)``.
     """
     if not items:
         raise ValueError("give at least one scenario or results file")
@@ -117,14 +127,21 @@ def compare_scenarios(
             entries += [(name or label, ds) for name, ds in _read(Path(item))]
         else:
             entries.append((label, load_scenario(item)))
-    names = _labels([name for name, _ in entries])
-    results = []
-    for i, (name, (_, entry)) in enumerate(zip(names, entries, strict=True)):
+    labelled = _labels([name for name, _ in entries])
+    runs: list[tuple[str, xr.Dataset]] = []
+    for i, (name, (_, entry)) in enumerate(zip(labelled, entries, strict=True)):
         if on_start:
             on_start(i, len(entries), name)
-        results.append(entry if isinstance(entry, xr.Dataset) else run_one(entry, years))
+        if isinstance(entry, xr.Dataset):
+            runs.append((name, entry))
+        else:
+            runs += [
+                (name if m is None else f"{name} ({m})", ds) for m, ds in run_one(entry, years)
+            ]
         if on_done:
             on_done(i, len(entries), name)
+    names = _labels([name for name, _ in runs])
+    results = [ds for _, ds in runs]
     return Compared(tuple(names), tuple(results))
 
 
@@ -218,35 +235,6 @@ def scenario_cube(names: Sequence[str], results: Sequence[xr.Dataset]) -> xr.Dat
     return cube
 
 
-# --------------------------------------------------------------------------- diff
-
-
-@dataclass(frozen=True)
-class InputChange:
-    key: str
-    parent: Any
-    child: Any
-    file: Path | None  # the file of the child's chain that set it
-
-
-def input_changes(child: Scenario, parent: Scenario) -> list[InputChange]:
-    """Settings whose effective value differs between a scenario and its parent."""
-    before = {key: value for key, value, _ in parent.effective_settings()}
-    after = {key: (value, file) for key, value, file in child.effective_settings()}
-    changes = []
-    for key in list(after) + [k for k in before if k not in after]:
-        if key == "description":
-            continue
-        filled = any(k.startswith((key + ".", key + "[")) for k in after)
-        if key not in after and before[key] in ({}, []) and filled:
-            continue  # an empty group the child fills: its entries are listed
-        new, file = after.get(key, (None, None))
-        old = before.get(key)
-        if new != old:
-            changes.append(InputChange(key, old, new, file))
-    return changes
-
-
 def format_value(value: float, signed: bool = False) -> str:
     """A key result for a table: thousands separators, 2 decimals below 100, '-' for NaN."""
     if value is None or not np.isfinite(value):
@@ -255,12 +243,5 @@ def format_value(value: float, signed: bool = False) -> str:
     return f"{value:{sign},.0f}" if abs(value) >= 100 else f"{value:{sign},.2f}"
 
 
-def format_setting(value: Any) -> str:
-    """A setting's value for a table (lists and mappings compact, None as '-')."""
-    if value is None:
-        return "-"
-    if isinstance(value, list | dict):
-        import json
-
-        return json.dumps(value, separators=(", ", ": "))
-    return str(value)
+#: ``nexusmodel.compare``: the public name of :func:`compare_scenarios`.
+compare = compare_scenarios
