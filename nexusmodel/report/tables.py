@@ -1,10 +1,14 @@
-"""Indicator tables of a results Dataset (pandas), for the terminal, CSV files and the report.
+"""Tables of a results Dataset (pandas), for the terminal, CSV files, plots and the report.
 
 :func:`indicator_tables` computes every table from :mod:`nexusmodel.indicators` (a table
 whose variables are missing from the results is left out); :func:`write_tables` writes
 them as CSV files, each atomically; :func:`rich_table` renders one for the terminal.
 Column names are ``snake_case`` with the unit at the end (``coverage_pct``,
 ``demand_km3_per_yr``); :func:`display_name` turns them into readable headers.
+
+The tables the figures draw and their captions quote are here too: :func:`supply_table`,
+:func:`hydropower_by_month`, :func:`marginal_value_by_month`, :func:`comparison_table` and
+:func:`mean_link_flow` (:mod:`nexusmodel.plots` draws them).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,13 +25,29 @@ from rich.table import Table
 
 from nexusmodel import indicators as ind
 from nexusmodel.report._atomic import write_text_atomic
+from nexusmodel.report.dataset import (
+    applicable_nodes,
+    calendar_months,
+    countries,
+    n_years,
+    node_attr,
+    node_name,
+    variable,
+    volume_factor,
+)
 
 __all__ = [
+    "COMPARISON_INDICATORS",
     "IndicatorTable",
+    "comparison_table",
     "display_name",
+    "hydropower_by_month",
     "indicator_tables",
     "key_results_table",
+    "marginal_value_by_month",
+    "mean_link_flow",
     "rich_table",
+    "supply_table",
     "write_tables",
 ]
 
@@ -279,3 +300,183 @@ def write_tables(tables: Sequence[IndicatorTable], folder: str | Path) -> list[P
         write_text_atomic(table.frame.to_csv(), path, newline="")
         paths.append(path)
     return paths
+
+
+# ---------------------------------------------------------------------------------------
+# the tables the figures draw and their captions quote
+
+
+#: the key results :func:`comparison_table` (and the plot of it) shows by default
+COMPARISON_INDICATORS: tuple[str, ...] = (
+    "irrigation_delivery_km3_per_yr",
+    "irrigation_coverage_pct",
+    "municipal_coverage_pct",
+    "food_production_kt_per_yr",
+    "agricultural_income_musd_per_yr",
+    "hydropower_gwh_per_yr",
+    "hydropower_winter_gwh_per_yr",
+    "thermal_gwh_per_yr",
+    "terminal_inflow_km3_per_yr",
+    "env_compliance_pct",
+)
+
+
+def supply_table(
+    ds: xr.Dataset, node_types: Sequence[str] = ind.DEMAND_TYPES, units: str = "km3"
+) -> pd.DataFrame:
+    """Mean annual demand and delivery (in ``units``/yr) and coverage (%) by demand node.
+
+    Rows are the nodes of ``node_types`` in the results' order; NaN values count as 0.
+    """
+    factor = volume_factor(units)
+    types = np.asarray(variable(ds, "node_type").values).astype(str)
+    nodes = [str(n) for n, t in zip(ds["node"].values, types, strict=True) if t in node_types]
+    years = n_years(ds)
+    demand = variable(ds, "demand").sel(node=nodes).fillna(0.0).sum("time") * factor / years
+    delivery = variable(ds, "delivery").sel(node=nodes).fillna(0.0).sum("time") * factor / years
+    frame = pd.DataFrame(
+        {
+            "name": [node_name(ds, n) for n in nodes],
+            "type": [node_attr(ds, "node_type", n) for n in nodes],
+            "country": [node_attr(ds, "node_country", n) for n in nodes],
+            "demand": np.asarray(demand.values, dtype=float),
+            "delivery": np.asarray(delivery.values, dtype=float),
+        },
+        index=pd.Index(nodes, name="node"),
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["coverage_pct"] = np.where(
+            frame["demand"] > 0, 100.0 * frame["delivery"] / frame["demand"], np.nan
+        )
+    return frame
+
+
+def hydropower_by_month(ds: xr.Dataset) -> pd.DataFrame:
+    """Mean hydropower generation (GWh) in each calendar month by the plants' country.
+
+    From the plant variable ``energy``: the month's generation over the horizon divided by
+    the horizon years (``n_steps / 12``), so that the twelve months add up to the mean annual
+    generation of :func:`nexusmodel.indicators.hydropower_generation`. Index 1..12, columns
+    countries (in the results' order, only those with plants).
+    """
+    energy = variable(ds, "energy")
+    plants = applicable_nodes(energy)
+    energy = energy.sel(node=plants).fillna(0.0)
+    country_of = {p: node_attr(ds, "node_country", p) for p in plants}
+    with_plants = [c for c in countries(ds) if c in country_of.values()]
+    months = calendar_months(ds)
+    values = np.asarray(energy.transpose("node", "time").values, dtype=float)
+    out = pd.DataFrame(0.0, index=pd.Index(range(1, 13), name="month"), columns=with_plants)
+    for i, plant in enumerate(plants):
+        monthly = np.bincount(months - 1, weights=values[i], minlength=12)
+        out[country_of[plant]] += monthly
+    return out / n_years(ds)
+
+
+def marginal_value_by_month(
+    ds: xr.Dataset,
+    nodes: Sequence[str] | None = None,
+    exclude_types: Sequence[str] = ("sink",),
+) -> pd.DataFrame:
+    """Mean ``marginal_value`` (USD/m3) by node (rows) and calendar month (columns 1..12).
+
+    Plain mean over the steps of each calendar month. ``nodes`` default to every node where
+    the value is defined, except those of ``exclude_types`` (sinks: their value is the
+    penalty on water lost there, not a use). NaN for a month with no defined value.
+    """
+    mv = variable(ds, "marginal_value")
+    if nodes is None:
+        nodes = [
+            n for n in applicable_nodes(mv) if node_attr(ds, "node_type", n) not in exclude_types
+        ]
+    nodes = list(nodes)
+    values = np.asarray(mv.sel(node=nodes).transpose("node", "time").values, dtype=float)
+    months = calendar_months(ds)
+    out = np.full((len(nodes), 12), np.nan)
+    for m in range(1, 13):
+        cols = values[:, months == m]
+        if cols.size:
+            count = np.isfinite(cols).sum(axis=1)
+            total = np.nansum(cols, axis=1)
+            out[:, m - 1] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return pd.DataFrame(
+        out, index=pd.Index(nodes, name="node"), columns=pd.Index(range(1, 13), name="month")
+    )
+
+
+def _key_table(ds: xr.Dataset, dim: str) -> xr.Dataset:
+    if "time" in ds.dims:
+        return ind.key_results(ds)
+    if dim not in ds.dims:
+        raise ValueError(f"the Dataset has no '{dim}' dim to compare")
+    return ds
+
+
+def comparison_table(
+    ds: xr.Dataset,
+    *,
+    indicators: Sequence[str] | None = None,
+    baseline: Any = None,
+    dim: str = "scenario",
+) -> pd.DataFrame:
+    """Key results of each scenario against the baseline, one row per (scenario, indicator).
+
+    ``ds``: a results cube with a ``dim`` dim, or the :func:`~nexusmodel.indicators.key_results`
+    of one (scalar variables along ``dim``). The baseline is the first label unless named.
+    Columns: ``scenario``, ``indicator``, ``units``, ``baseline``, ``value``, ``difference``
+    (value - baseline) and ``relative_pct`` (100 x difference / |baseline|, NaN when the
+    baseline is 0 or NaN). Indicators default to :data:`COMPARISON_INDICATORS` present with a
+    finite baseline.
+    """
+    kr = _key_table(ds, dim)
+    labels = list(np.asarray(kr[dim].values))
+    base = labels[0] if baseline is None else baseline
+    if base not in labels:
+        raise ValueError(f"baseline {base!r} is not a {dim}; the labels are {labels}")
+    names = list(indicators) if indicators is not None else list(COMPARISON_INDICATORS)
+    rows = []
+    for name in names:
+        if name not in kr.data_vars:
+            if indicators is not None:
+                raise ValueError(f"no key result '{name}'; choose from {list(ind.KEY_RESULTS)}")
+            continue
+        b = float(kr[name].sel({dim: base}).values)
+        if indicators is None and not np.isfinite(b):
+            continue
+        for label in labels:
+            if label == base:
+                continue
+            v = float(kr[name].sel({dim: label}).values)
+            diff = v - b
+            rel = 100.0 * diff / abs(b) if np.isfinite(b) and b != 0 else np.nan
+            rows.append(
+                {
+                    "scenario": label,
+                    "indicator": name,
+                    "units": kr[name].attrs.get("units", ind.KEY_RESULTS.get(name, "")),
+                    "baseline": b,
+                    "value": v,
+                    "difference": diff,
+                    "relative_pct": rel,
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "scenario",
+            "indicator",
+            "units",
+            "baseline",
+            "value",
+            "difference",
+            "relative_pct",
+        ],
+    )
+
+
+def mean_link_flow(ds: xr.Dataset, units: str = "km3") -> pd.Series:
+    """Mean annual ``link_flow`` (``units``/yr) of each link, indexed by link id."""
+    flow = variable(ds, "link_flow").fillna(0.0).sum("time") * volume_factor(units) / n_years(ds)
+    return pd.Series(
+        np.asarray(flow.values, dtype=float), index=np.asarray(ds["link"].values).astype(str)
+    )
