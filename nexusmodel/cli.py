@@ -88,7 +88,7 @@ def indicators(
 ) -> None:
     """Print the indicator tables of a run (and write them as CSV files on request)."""
     from nexusmodel.report import indicator_tables, rich_table, write_tables
-    from nexusmodel.report.html import load_results_file
+    from nexusmodel.report.runs import load_results_file
 
     tables = indicator_tables(load_results_file(results))
     for table in tables:

@@ -124,8 +124,11 @@ def test_what_was_run_sources_and_glossary(report_file, runs):
     text = report_file.read_text(encoding="utf-8")
     assert "Today&#x27;s network and demands" in text and "Half of every volume" in text
     assert "Jan 2020 to Dec 2021 (2 years, monthly)" in text
-    # the sources file named in the attributes: its path and its first paragraph
-    assert str(runs["base"].parent / "SOURCES.md") in text
+    # the sources file named in the attributes: its path (relative to the report, a link
+    # that resolves to it) and its first paragraph
+    href = f"../{runs['base'].parent.name}/SOURCES.md"
+    assert f'<a href="{href}">{href}</a>' in text
+    assert (report_file.parent / href).resolve() == (runs["base"].parent / "SOURCES.md").resolve()
     assert "This synthetic basin is made up for tests" in text
     for term in ("hm³", "km³", "GWh", "Marginal value of water", "Reliability"):
         assert f"<dt>{term}" in text
@@ -347,3 +350,32 @@ def test_real_syr_darya_report_renders(browser, tmp_path):
     assert number(cell) == pytest.approx(kr["hydropower_gwh_per_yr"], abs=0.5)
     page.screenshot(path=str(tmp_path / "syr.png"), full_page=True)
     page.close()
+
+
+def test_a_report_names_no_absolute_path_and_no_file_url(tmp_path):
+    """Issue 17: files are named relative to the report (or by their folder's name), so the
+    report can be shared without showing the writer's folders."""
+    from basin_factory import tiny_basin
+
+    basin = tiny_basin(tmp_path / "data" / "tiny")
+    (basin / "SOURCES.md").write_text(SOURCES_TEXT, encoding="utf-8")
+    scenario = tmp_path / "scenarios" / "base.yaml"
+    scenario.parent.mkdir()
+    scenario.write_text(f"basin: {basin}\n", encoding="utf-8")
+    ds = make_results()
+    ds.attrs.update(scenario="base", scenario_file=str(scenario), scenario_chain=str(scenario))
+    results = write_results(ds, tmp_path / "results" / "base.nc")
+    out = report.write_report([results], tmp_path / "reports" / "base.html", basin=basin)
+    text = out.read_text(encoding="utf-8")
+    for folder in {str(tmp_path), str(tmp_path.resolve())}:
+        assert folder not in text
+    assert "file:" not in text
+    assert "../results/base.nc" in text and "../scenarios/base.yaml" in text
+    assert '<a href="../data/tiny/SOURCES.md">' in text and "<code>../data/tiny</code>" in text
+    # a basin that shares no folder with the report below the root: its name, no link
+    repo_basin = Path(__file__).resolve().parents[1] / "data" / "syr_darya"
+    elsewhere = report.build_report(report.load_run(results, basin=repo_basin), folder=Path("/"))
+    assert str(repo_basin.parent) not in elsewhere and "file:" not in elsewhere
+    assert (
+        "<code>syr_darya</code>" in elsewhere and "<code>syr_darya/SOURCES.md</code>" in elsewhere
+    )
