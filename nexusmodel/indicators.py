@@ -331,12 +331,13 @@ def hashimoto(
     node_types: Sequence[str] = DEMAND_TYPES,
 ) -> xr.Dataset:
     """:func:`reliability`, :func:`resilience` and :func:`vulnerability` in one Dataset."""
-    kw = {"by": by, "tol": tol, "node_types": node_types}
     return xr.Dataset(
         {
-            "reliability": reliability(ds, **kw),
-            "resilience": resilience(ds, **kw),
-            "vulnerability": vulnerability(ds, relative=relative, **kw),
+            "reliability": reliability(ds, by=by, tol=tol, node_types=node_types),
+            "resilience": resilience(ds, by=by, tol=tol, node_types=node_types),
+            "vulnerability": vulnerability(
+                ds, relative=relative, by=by, tol=tol, node_types=node_types
+            ),
         },
         attrs={"tol": tol, "relative": int(relative)},
     )
@@ -871,4 +872,4 @@ def key_results_dict(ds: xr.Dataset) -> dict[str, float]:
     extra = list(kr.dims)
     if extra:
         raise ValueError(f"key_results_dict needs a single run; the results have dims {extra}")
-    return {name: float(kr[name].values) for name in kr.data_vars}
+    return {str(name): float(kr[name].values) for name in kr.data_vars}

@@ -115,8 +115,9 @@ def storage_figure(run: ReportRun) -> ReportFigure | None:
     for i, node in enumerate(nodes):
         ax = plots.plot_storage(ds, ax=axes[i], nodes=[node], basin=basin)
         ax.set_title(short_name(plots.node_name(ds, node)), loc="left", fontsize="medium")
-        if i > 0 and ax.get_legend() is not None:
-            ax.get_legend().remove()
+        legend = ax.get_legend()
+        if i > 0 and legend is not None:
+            legend.remove()
     for ax in axes[len(nodes) :]:
         ax.set_visible(False)
     name = short_name(plots.node_name(ds, main)) if main else nodes[0]

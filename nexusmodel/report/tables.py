@@ -157,9 +157,9 @@ def _supply(ds: xr.Dataset, by: str) -> pd.DataFrame:
 
 
 def _energy(ds: xr.Dataset) -> pd.DataFrame:
-    annual = ind.hydropower_generation(ds, by="country").to_pandas()
-    winter = ind.hydropower_generation(ds, by="country", season="winter").to_pandas()
-    summer = ind.hydropower_generation(ds, by="country", season="summer").to_pandas()
+    annual = ind.hydropower_generation(ds, by="country").to_series()
+    winter = ind.hydropower_generation(ds, by="country", season="winter").to_series()
+    summer = ind.hydropower_generation(ds, by="country", season="summer").to_series()
     thermal = ind.thermal_replacement(ds)
     countries = list(
         dict.fromkeys([*map(str, np.asarray(ds["country"].values)), *map(str, annual.index)])
@@ -168,9 +168,9 @@ def _energy(ds: xr.Dataset) -> pd.DataFrame:
     frame["hydropower_gwh_per_yr"] = annual.reindex(countries).fillna(0.0).to_numpy()
     frame["hydropower_winter_gwh_per_yr"] = winter.reindex(countries).fillna(0.0).to_numpy()
     frame["hydropower_summer_gwh_per_yr"] = summer.reindex(countries).fillna(0.0).to_numpy()
-    frame["thermal_gwh_per_yr"] = thermal["thermal"].to_pandas().reindex(countries).to_numpy()
+    frame["thermal_gwh_per_yr"] = thermal["thermal"].to_series().reindex(countries).to_numpy()
     frame["thermal_cost_musd_per_yr"] = (
-        thermal["thermal_cost"].to_pandas().reindex(countries).to_numpy()
+        thermal["thermal_cost"].to_series().reindex(countries).to_numpy()
     )
     return frame
 
@@ -207,7 +207,7 @@ def _marginal_value(ds: xr.Dataset) -> pd.DataFrame:
 
 def _environment(ds: xr.Dataset) -> pd.DataFrame:
     env = ind.env_compliance(ds)
-    terminal = ind.terminal_inflow(ds)["mean"].to_pandas()
+    terminal = ind.terminal_inflow(ds)["mean"].to_series()
     nodes = [str(n) for n in np.asarray(env["node"].values)]
     frame = pd.DataFrame(index=pd.Index(nodes, name="node"))
     frame["name"] = [str(ds["node_name"].sel(node=n).values) for n in nodes]
