@@ -105,3 +105,48 @@ def test_import_nexusmodel_loads_no_heavy_library():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_compare_runs_each_scenario_in_its_mode(tmp_path):
+    """A scenario in mode ``all`` gives one column per mode; the others one column."""
+    compared = nexusmodel.compare([_scenario(tmp_path), _scenario(tmp_path, "all")])
+    assert compared.names == (
+        "one_year_default",
+        "one_year_all (optimize)",
+        "one_year_all (rolling)",
+        "one_year_all (simulate)",
+    )
+    modes = [ds.attrs["mode"] for ds in compared.results]
+    assert modes == ["optimize", "optimize", "rolling", "simulate"]
+    # the same scenario optimized twice gives the same objective
+    table = compared.table()
+    assert table.loc["objective_musd", "one_year_default"] == pytest.approx(
+        table.loc["objective_musd", "one_year_all (optimize)"], rel=1e-9
+    )
+
+
+def test_the_cli_runs_the_mode_of_the_file(tmp_path, monkeypatch):
+    """``nexusmodel run`` of a file in rolling mode runs rolling (default file name by mode)."""
+    from typer.testing import CliRunner
+
+    from nexusmodel.cli import app
+
+    path = _scenario(tmp_path, "rolling")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "rolling:" in result.output and "windows" in result.output
+    ds = nexusmodel.read_results(tmp_path / "results" / "one_year_rolling_rolling.nc")
+    assert ds.attrs["mode"] == "rolling"
+    result = CliRunner().invoke(app, ["run", str(path), "--mode", "optimize"])
+    assert result.exit_code == 0, result.output
+    assert nexusmodel.read_results(tmp_path / "results" / "one_year_rolling.nc").attrs["mode"] == (
+        "optimize"
+    )
+
+
+def test_write_report_takes_a_run_result(tmp_path):
+    run = run_scenario(_scenario(tmp_path))
+    out = nexusmodel.write_report([run], tmp_path / "report.html")
+    text = out.read_text(encoding="utf-8")
+    assert 'id="headline"' in text and "One scenario" in text
