@@ -34,11 +34,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from nexusmodel import indicators, plots
-from nexusmodel.basin import load_basin
+from nexusmodel import indicators, load_basin, load_scenario, plots, run_scenario
 from nexusmodel.results.variables import VARIABLES
-from nexusmodel.run import run_scenario
-from nexusmodel.scenario import load_scenario
 
 ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "scenarios").is_dir())
 pd.set_option("display.precision", 2)
@@ -49,7 +46,8 @@ pd.set_option("display.precision", 2)
 # `load_scenario` returns a frozen `Scenario`, and its settings (`spec`) are a frozen
 # pydantic model. A variant is a copy with one field changed: `model_copy(update=...)` on the
 # settings and `dataclasses.replace` on the scenario. `run_scenario` then chains
-# `load_basin -> apply_scenario -> build_model -> solve -> extract_results`.
+# `load_basin -> apply_scenario -> build_model -> solve -> extract_results` in the scenario's
+# solve mode and returns a `RunResult` (`mode`, `results`, `report`, `seconds`).
 
 # %%
 scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")

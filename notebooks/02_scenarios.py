@@ -47,15 +47,19 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nexusmodel import indicators, plots
-from nexusmodel.basin import load_basin
+from nexusmodel import (
+    apply_scenario,
+    build_model,
+    extract_results,
+    indicators,
+    load_basin,
+    load_scenario,
+    plots,
+    run_scenario,
+    solve,
+)
 from nexusmodel.calibration import Parameter, apply_parameters
 from nexusmodel.errors import NexusModelError
-from nexusmodel.model import build_model
-from nexusmodel.results import extract_results
-from nexusmodel.run import run_scenario
-from nexusmodel.scenario import apply_scenario, load_scenario
-from nexusmodel.solve import solve
 
 ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "scenarios").is_dir())
 YEARS = 5
