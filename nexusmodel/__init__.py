@@ -168,18 +168,24 @@ class _CallableSubpackage(types.ModuleType):
 
 
 class _Package(types.ModuleType):
-    """This package's module type: ``solve`` always reads as the callable subpackage."""
+    """This package's module type: ``solve`` reads as the callable subpackage (unless a
+    caller sets ``nexusmodel.solve`` to something else, e.g. a test's stand-in)."""
 
     @property
     def solve(self) -> Any:
+        if "_solve_override" in self.__dict__:
+            return self.__dict__["_solve_override"]
         module = importlib.import_module("nexusmodel.solve")
         if not isinstance(module, _CallableSubpackage):
             module.__class__ = _CallableSubpackage
         return module
 
     @solve.setter
-    def solve(self, module: types.ModuleType) -> None:
-        pass  # the import system records the subpackage: it is in sys.modules already
+    def solve(self, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and value.__name__ == "nexusmodel.solve":
+            self.__dict__.pop("_solve_override", None)  # the import system records the subpackage
+        else:
+            self.__dict__["_solve_override"] = value
 
 
 sys.modules[__name__].__class__ = _Package

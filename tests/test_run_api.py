@@ -90,6 +90,11 @@ def test_the_package_exports_the_pipeline(tmp_path):
     assert nexusmodel.__version__ == "0.1.0"  # pyproject.toml
     assert set(nexusmodel.__all__) <= set(dir(nexusmodel))
     assert all(getattr(nexusmodel, name) is not None for name in nexusmodel.__all__)
+    stand_in = object()
+    with pytest.MonkeyPatch.context() as patch:  # a caller may still replace solve
+        patch.setattr(nexusmodel, "solve", stand_in)
+        assert nexusmodel.solve is stand_in
+    assert callable(nexusmodel.solve) and nexusmodel.solve.solve is not None
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         nexusmodel.nothing  # noqa: B018
 
