@@ -72,19 +72,33 @@ def run(
             "month with rule curves) or all (the three side by side); default: the scenario's",
         ),
     ] = None,
+    solver: Annotated[
+        str | None,
+        typer.Option(
+            "--solver",
+            help="another solver by its Pyomo name (cbc, glpk, gurobi, cplex, scip, ...); "
+            "default: the built-in highs",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario: build, solve, check the water balance and write the results."""
     from nexusmodel.results import write_results
     from nexusmodel.results.summary import print_run_summary
     from nexusmodel.run import run_scenario
+    from nexusmodel.scenario import load_scenario
 
+    chosen = None if solver is None else load_scenario(scenario).with_solver(solver)
     if mode not in (None, "optimize") or run_mode_of(scenario) != "optimize":
+        if chosen is not None and solver != "highs":
+            raise typer.BadParameter(
+                "only the optimize mode can use another solver", param_hint="--solver"
+            )
         from nexusmodel.modes.cli import run_modes_command
 
         run_modes_command(console, scenario, mode, output)
         return
-    with console.status(f"running {scenario} ..."):
-        out = run_scenario(scenario)
+    with console.status(f"running {escape(str(scenario))} ..."):
+        out = run_scenario(chosen or scenario)
     path = write_results(out.results, output or Path("results") / f"{scenario.stem}.nc")
     print_run_summary(console, out.results)
     console.print(f"Results written to [bold]{path}[/bold]")

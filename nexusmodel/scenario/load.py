@@ -63,6 +63,14 @@ class Scenario:
         )
         return replace(self, spec=self.spec.model_copy(update={"horizon": horizon}))
 
+    def with_solver(self, solver: str) -> Scenario:
+        """The same scenario solved by another known solver (the user's choice, not a file's)."""
+        from nexusmodel.solve.solvers import check_solver_name
+
+        name = check_solver_name(solver, "--solver")
+        solve = self.spec.solve.model_copy(update={"solver": name})
+        return replace(self, spec=self.spec.model_copy(update={"solve": solve}))
+
     def origin_of(self, dotted: str) -> Path | None:
         """The file that set a setting (``None``: a default), e.g. ``"climate.evaporation.all.mode"``.
 

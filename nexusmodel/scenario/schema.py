@@ -16,10 +16,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from nexusmodel.basin.schema import LinkSpec, Node
 from nexusmodel.model.options import ModelOptions
+from nexusmodel.solve.solvers import BUILT_IN, KNOWN_SOLVERS
 
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 SUMMER = (4, 5, 6, 7, 8, 9)
@@ -344,6 +352,32 @@ class Infrastructure(Spec):
         return self == Infrastructure()
 
 
+# --------------------------------------------------------------------------- solve options
+
+
+class ScenarioSolve(ModelOptions):
+    """``solve:`` of a scenario file: the solve options, as a file may set them.
+
+    A file may name only the built-in solver (``highs``): another solver is the user's choice,
+    on the command line (``--solver``) or in Python, never a file's (a path would be run).
+    """
+
+    @field_validator("solver")
+    @classmethod
+    def _built_in_solver(cls, value: str) -> str:
+        if value == BUILT_IN:
+            return value
+        if value in KNOWN_SOLVERS:
+            raise ValueError(
+                f"= {value!r}: a scenario file may only use the built-in solver 'highs'; "
+                f"ask for {value} on the command line (nexusmodel run --solver {value})"
+            )
+        raise ValueError(
+            f"= {value!r}: not a solver name; a scenario file may only use 'highs' "
+            "(never a path or a program)"
+        )
+
+
 # --------------------------------------------------------------------------- the file
 
 
@@ -359,7 +393,7 @@ class ScenarioFile(Spec):
     climate: Climate = Climate()
     policy: Policy = Policy()
     infrastructure: Infrastructure = Infrastructure()
-    solve: ModelOptions = ModelOptions()
+    solve: ScenarioSolve = ScenarioSolve()
 
 
 #: Unit of a key, from its suffix (longest first), for messages about values given with units.

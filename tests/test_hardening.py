@@ -1,0 +1,91 @@
+"""Issue 17: hostile and careless inputs get a named error (exit 2), never a program run,
+a traceback, a hang or a silently accepted wrong value. One regression test per fix."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from nexusmodel.errors import InputError, SolverNameError
+from nexusmodel.scenario import load_scenario
+from scenario_helpers import ROOT, root_scenario
+
+
+def in_process(capsys, monkeypatch, *args: str) -> tuple[int, str]:
+    """The command line's ``main`` in this process: (exit code, output)."""
+    from nexusmodel.cli import main
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, "argv", ["nexusmodel", *map(str, args)])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def squash(text: str) -> str:
+    """Text without whitespace: rich wraps long lines at the console width."""
+    return "".join(text.split())
+
+
+# --------------------------------------------------------------------------- 1. solvers
+
+
+def _program(tmp_path: Path) -> tuple[Path, Path]:
+    """An executable that leaves a marker file when it is run."""
+    marker = tmp_path / "ran"
+    prog = tmp_path / "prog"
+    prog.write_text(f"#!/bin/sh\ntouch {marker}\n", encoding="utf-8")
+    prog.chmod(0o755)
+    return prog, marker
+
+
+def test_a_scenario_file_cannot_name_a_program_as_solver(tmp_path, capsys, monkeypatch):
+    prog, marker = _program(tmp_path)
+    path = root_scenario(tmp_path, f"solve: {{solver: {prog}}}\n", years=1)
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    assert f"{path}: solve.solver" in text and "never a path" in text
+    code, out = in_process(capsys, monkeypatch, "run", path, "-o", tmp_path / "r.nc")
+    assert code == 2 and "Traceback" not in out
+    assert not marker.exists()
+
+
+def test_a_scenario_file_may_name_only_highs_other_solvers_come_from_the_user(tmp_path):
+    path = root_scenario(tmp_path, "solve: {solver: cbc}\n", years=1)
+    with pytest.raises(InputError, match=r"run --solver cbc"):
+        load_scenario(path)
+    ok = root_scenario(tmp_path, "solve: {solver: highs}\n", years=1, name="ok.yaml")
+    scenario = load_scenario(ok)
+    assert scenario.options.solver == "highs"
+    assert scenario.with_solver("glpk").options.solver == "glpk"
+    with pytest.raises(SolverNameError, match=r"--solver: = '/bin/sh'"):
+        scenario.with_solver("/bin/sh")
+
+
+def test_the_command_line_refuses_a_solver_path(tmp_path, capsys, monkeypatch):
+    prog, marker = _program(tmp_path)
+    path = root_scenario(tmp_path, years=1)
+    code, out = in_process(capsys, monkeypatch, "run", path, "--solver", prog)
+    assert code == 2 and "notaknownsolvername" in squash(out) and "Traceback" not in out
+    assert not marker.exists()
+
+
+def test_the_pyomo_call_site_refuses_an_unknown_name(tmp_path):
+    from model_factory import link, make_basin, node
+    from nexusmodel.model import build_model
+    from nexusmodel.model.options import ModelOptions
+    from nexusmodel.solve import _solve_with_pyomo
+
+    prog, marker = _program(tmp_path)
+    basin = make_basin([node("S", "source"), node("O", "sink")], [link("S", "O")])
+    model = build_model(basin, ModelOptions())
+    with pytest.raises(SolverNameError):
+        _solve_with_pyomo(model, str(prog))
+    assert not marker.exists()
