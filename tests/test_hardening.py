@@ -89,3 +89,47 @@ def test_the_pyomo_call_site_refuses_an_unknown_name(tmp_path):
     with pytest.raises(SolverNameError):
         _solve_with_pyomo(model, str(prog))
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------- 2. YAML
+
+
+def _alias_bomb() -> str:
+    """The 715-byte kind of scenario: nine levels of aliases, 10**9 strings once expanded."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
+    return "description:\n  " + "\n  ".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        (_alias_bomb(), 2, "anchors and aliases"),
+        ("description: x\nhorizon: &h {years: 2}\n", 2, "anchors and aliases"),
+        ("hydrology: " + "[" * 1000 + "]" * 1000 + "\n", 1, "nested more than 32 levels"),
+        ("hydrology:\n  kind: climatology\n  kind: historical\n", 3, "key 'kind' appears twice"),
+    ],
+    ids=["alias-bomb", "anchor", "deep-nesting", "duplicate-key"],
+)
+def test_yaml_bombs_depth_and_duplicate_keys_are_refused(tmp_path, body, line, message):
+    from nexusmodel.errors import YamlSafetyError
+
+    path = root_scenario(tmp_path, body, years=1)
+    text = path.read_text()
+    line += text[: text.index(body.splitlines()[0])].count("\n")  # after the root's lines
+    with pytest.raises(YamlSafetyError) as err:
+        load_scenario(path)
+    assert f"{path}:{line}: {message}" in str(err.value)
+
+
+def test_basin_yaml_uses_the_same_safe_reader(tmp_path):
+    from basin_factory import tiny_basin
+    from nexusmodel.basin import load_basin
+    from nexusmodel.errors import YamlSafetyError
+
+    folder = tiny_basin(tmp_path)
+    file = folder / "basin.yaml"
+    file.write_text(file.read_text() + "name: twice\n", encoding="utf-8")
+    with pytest.raises(YamlSafetyError, match="key 'name' appears twice"):
+        load_basin(folder)

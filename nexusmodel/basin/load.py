@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from nexusmodel.basin.basin import (
@@ -22,35 +21,8 @@ from nexusmodel.basin.basin import (
 )
 from nexusmodel.basin.checks import check_basin
 from nexusmodel.basin.schema import DEFAULT_TABLES, NODE_TYPES, TABLE_UNITS, BasinFile, TableRef
+from nexusmodel.basin.yaml_file import read_yaml
 from nexusmodel.errors import InputError, Problem, did_you_mean
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file; a syntax error becomes an InputError naming the line."""
-    if not path.is_file():
-        raise InputError(
-            [Problem(str(path), "file not found", "check the path")],
-            title="cannot read input",
-        )
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            [Problem(str(path), f"not UTF-8 text ({exc.reason})", "save it as UTF-8")]
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(
-            [
-                Problem(
-                    where,
-                    f"invalid YAML: {problem}",
-                    "fix the syntax on that line (indentation, ':' and quotes)",
-                )
-            ]
-        ) from None
 
 
 def pydantic_problems(exc: ValidationError, file: Path, raw: Any) -> list[Problem]:
