@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from basin_factory import tiny_basin
 from nexusmodel.errors import InputError, SolverNameError
 from nexusmodel.scenario import load_scenario
 from scenario_helpers import ROOT, root_scenario
@@ -133,3 +134,71 @@ def test_basin_yaml_uses_the_same_safe_reader(tmp_path):
     file.write_text(file.read_text() + "name: twice\n", encoding="utf-8")
     with pytest.raises(YamlSafetyError, match="key 'name' appears twice"):
         load_basin(folder)
+
+
+# --------------------------------------------------------------------------- 3. text as text
+
+HOSTILE = "Syr [/] Darya [link=http://evil.example]click[/link] [bold]\x1b[31mred\x07"
+
+
+def test_validate_prints_names_from_files_as_text(tmp_path, capsys, monkeypatch):
+    from basin_factory import tiny_basin_parts
+
+    parts = tiny_basin_parts()
+    for node in parts["nodes"]:
+        if node["country"] == "BB":
+            node["country"] = "B[/]B\x1b[2J"
+    folder = tiny_basin(tmp_path, nodes=parts["nodes"], name=HOSTILE)
+    code, out = in_process(capsys, monkeypatch, "validate", folder)
+    assert code == 0, out
+    assert "Syr [/] Darya [link=http://evil.example]click[/link] [bold]?[31mred?" in out
+    assert "B[/]B?[2J" in out
+    assert "\x1b" not in out and "\x07" not in out
+
+
+def test_show_prints_a_description_from_a_file_as_text(tmp_path, capsys, monkeypatch):
+    body = 'description: "[/] [link=file:///etc/passwd]x[/link] \\e[31mred"\n'
+    path = root_scenario(tmp_path, body, years=1)
+    code, out = in_process(capsys, monkeypatch, "show", path)
+    assert code == 0, out
+    assert "[/] [link=file:///etc/passwd]x[/link] ?[31mred" in out
+    assert "\x1b" not in out
+
+
+def test_an_error_message_with_markup_and_escapes_is_printed_as_text(tmp_path, capsys, monkeypatch):
+    path = root_scenario(tmp_path, 'horizon: {start: "[/]\\e[31m"}\n', years=1)
+    code, out = in_process(capsys, monkeypatch, "show", path)
+    assert code == 2 and "Traceback" not in out
+    assert "'[/]\\x1b[31m': not a month" in out  # the repr, as text
+    assert "\x1b" not in out
+
+
+def test_run_summary_and_robustness_tables_print_names_as_text():
+    import io
+
+    import numpy as np
+    import xarray as xr
+    from rich.console import Console
+
+    from nexusmodel.ensemble.robustness import robustness_table
+
+    summary = xr.Dataset(
+        {
+            name: ("option", np.array([1.0]))
+            for name in (
+                "members_ok",
+                "failed",
+                "regret_mean",
+                "regret_max",
+                "best_share",
+                "p_terminal",
+                "p_municipal",
+                "p_winter_energy",
+            )
+        },
+        coords={"option": [HOSTILE]},
+    )
+    buffer = io.StringIO()
+    Console(file=buffer, width=300).print(robustness_table(summary))
+    out = buffer.getvalue()
+    assert "Syr [/] Darya" in out and "\x1b" not in out

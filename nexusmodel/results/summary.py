@@ -7,6 +7,8 @@ import xarray as xr
 from rich.console import Console
 from rich.table import Table
 
+from nexusmodel.terminal import markup, text
+
 WINTER = (10, 11, 12, 1, 2, 3)
 
 
@@ -48,8 +50,9 @@ def run_summary(ds: xr.Dataset) -> dict[str, object]:
 def print_run_summary(console: Console, ds: xr.Dataset) -> None:
     s = run_summary(ds)
     console.print(
-        f"[bold]{ds.attrs.get('scenario', '')}[/bold] on {ds.attrs.get('basin', '')}: "
-        f"{ds.attrs.get('status')}, net benefit {s['objective_musd']:,.0f} million USD (discounted, whole horizon)"
+        f"[bold]{markup(ds.attrs.get('scenario', ''))}[/bold] on "
+        f"{markup(ds.attrs.get('basin', ''))}: "
+        f"{markup(ds.attrs.get('status'))}, net benefit {s['objective_musd']:,.0f} million USD (discounted, whole horizon)"
     )
     table = Table(title="Per year, by country")
     for col in (
@@ -68,7 +71,7 @@ def print_run_summary(console: Console, ds: xr.Dataset) -> None:
 
     for c in countries:
         table.add_row(
-            c,
+            text(c),
             f"{pick(s['irrigation_km3'], 'node_country', c):.2f} ({pick(s['irrigation_demand_km3'], 'node_country', c):.2f})",  # type: ignore[arg-type]
             f"{pick(s['food_kt'], 'node_country', c):,.0f}",  # type: ignore[arg-type]
             f"{pick(s['hydro_winter_gwh'], 'country', c):,.0f}",  # type: ignore[arg-type]
@@ -77,9 +80,8 @@ def print_run_summary(console: Console, ds: xr.Dataset) -> None:
         )
     console.print(table)
     for node, km3 in s["env_inflow_km3"].items():  # type: ignore[union-attr]
-        console.print(
-            f"Inflow to {node} ({ds['node_name'].sel(node=node).item()}): {km3:.2f} km3/yr"
-        )
+        name = ds["node_name"].sel(node=node).item()
+        console.print(text(f"Inflow to {node} ({name}): {km3:.2f} km3/yr"))
     console.print(
         f"Water balance: largest residual {s['residual_hm3']:.2e} hm3 over every node and month - closes"
     )
