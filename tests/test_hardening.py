@@ -202,3 +202,152 @@ def test_run_summary_and_robustness_tables_print_names_as_text():
     Console(file=buffer, width=300).print(robustness_table(summary))
     out = buffer.getvalue()
     assert "Syr [/] Darya" in out and "\x1b" not in out
+
+
+# --------------------------------------------------------------------------- 4. numbers
+
+
+def _basin_problems(folder: Path) -> str:
+    from nexusmodel.basin import load_basin
+
+    with pytest.raises(InputError) as err:
+        load_basin(folder)
+    return str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("node", "field", "value", "message"),
+    [
+        ("R1", ("hydropower", "installed_mw"), float("inf"), "= inf: input should be a finite"),
+        ("R1", ("hydropower", "tailwater_level_m"), float("-inf"), "= -inf: input should be a"),
+        ("R1", ("capacity_hm3",), True, "= True: input should be a valid number"),
+        ("R1", ("capacity_hm3",), float("nan"), "= nan: input should be a finite number"),
+        ("R1", ("capacity_hm3",), 1e300, "= 1e+300: input should be less than or equal to 1000"),
+        ("D1", ("return_fraction",), False, "= False: input should be a valid number"),
+    ],
+)
+def test_basin_numbers_must_be_finite_numbers(tmp_path, node, field, value, message):
+    from basin_factory import tiny_basin_parts
+
+    parts = tiny_basin_parts()
+    spec = next(n for n in parts["nodes"] if n["id"] == node)
+    for key in field[:-1]:
+        spec = spec[key]
+    spec[field[-1]] = value
+    folder = tiny_basin(tmp_path, nodes=parts["nodes"])
+    text = _basin_problems(folder)
+    assert f"basin.yaml: nodes[{node}].{'.'.join(field)}: {message}" in text
+
+
+def test_a_link_cost_of_nan_is_refused(tmp_path):
+    from basin_factory import tiny_basin_parts
+
+    parts = tiny_basin_parts()
+    parts["links"][0]["cost_usd_per_m3"] = float("nan")
+    text = _basin_problems(tiny_basin(tmp_path, links=parts["links"]))
+    assert "basin.yaml: links[S1>R1].cost_usd_per_m3: = nan: input should be a finite" in text
+
+
+@pytest.mark.parametrize(
+    ("table", "cell", "message"),
+    [
+        ("irrigated_areas.csv", ("3000.0", "inf"), "column area_ha: = inf: not a finite number"),
+        ("inflows.csv", ("5", "1e400"), "column S1: = inf: not a finite number"),
+        ("inflows.csv", ("5", "1e13"), "column S1: = 1e+13: larger than 1e+12 in magnitude"),
+    ],
+)
+def test_csv_cells_must_be_finite(tmp_path, table, cell, message):
+    folder = tiny_basin(tmp_path)
+    path = folder / table
+    old, new = cell
+    path.write_text(path.read_text().replace(old, new, 1), encoding="utf-8")
+    text = _basin_problems(folder)
+    assert f"{path}: line 2, {message}" in text
+
+
+def test_a_csv_column_given_twice_is_refused_not_renamed(tmp_path):
+    folder = tiny_basin(tmp_path)
+    path = folder / "irrigated_areas.csv"
+    lines = path.read_text().splitlines()
+    lines = [f"{lines[0]},area_ha"] + [f"{line},1.0" for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert f"{path}: line 1: column(s) ['area_ha'] appear twice" in _basin_problems(folder)
+
+
+def test_a_csv_column_of_true_false_is_not_read_as_numbers(tmp_path):
+    folder = tiny_basin(tmp_path)
+    path = folder / "irrigated_areas.csv"
+    path.write_text(path.read_text().replace("3000.0", "True").replace("2000.0", "False"))
+    assert f"{path}: line 2, column area_ha: = True: true/false" in _basin_problems(folder)
+
+
+@pytest.mark.parametrize(
+    ("body", "location", "message"),
+    [
+        (
+            "solve: {balance_tolerance_hm3: .inf}\n",
+            "solve.balance_tolerance_hm3",
+            "= inf: not a finite number",
+        ),
+        ("solve: {discount_rate: true}\n", "solve", "discount_rate = True: use a number"),
+        ("hydrology: {seed: true}\n", "hydrology.seed", "= True: true/false, not a number"),
+        (
+            "solve: {priorities: {municipl: 1}}\n",
+            "solve.priorities",
+            "unknown node type(s) ['municipl']",
+        ),
+        (
+            "policy: {seasonal_release: {R_TOK: {months: [7, 7, 7], min_share_pct: 50}}}\n",
+            "policy.seasonal_release.R_TOK",
+            "months [7] are listed more than once",
+        ),
+        ("horizon: {start: '9999-01', years: 2}\n", "horizon", "must lie within 1800-2260"),
+        (
+            "hydrology: {kind: stochastic, annual_p5_km3: 1.0e+300, annual_p90_km3: 24}\n",
+            "hydrology.annual_p5_km3",
+            "less than or equal to 100000",
+        ),
+        (
+            "solve: {mode: rolling, window_months: 3, keep_months: 6}\n",
+            "solve",
+            "keep_months 6 > window_months 3",
+        ),
+        ("solve: {mode: simulate, step: day}\n", "solve", "mode 'simulate' steps month by month"),
+        (
+            "infrastructure: {change_nodes: {R_TOK: {capacity_hm3: .inf}}}\n",
+            "infrastructure.change_nodes.R_TOK.capacity_hm3",
+            "= inf:",
+        ),
+        (
+            "infrastructure:\n"
+            "  add_nodes: [{id: S_NEW, type: source, name: New, country: KG}]\n"
+            "  add_links: [{from: S_NEW, to: R_TOK}]\n"
+            "  tables: {inflows_m3s: {S_NEW: [.inf, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}}\n"
+            "climate: {snowmelt_shift: {fraction_pct: 10}}\n",
+            "infrastructure.tables.inflows_m3s.S_NEW[0]",
+            "= inf: not a finite number",
+        ),
+    ],
+    ids=[
+        "tolerance-inf",
+        "bool-option",
+        "bool-seed",
+        "priority-typo",
+        "month-thrice",
+        "year-9999",
+        "p5-1e300",
+        "window-shorter-than-kept",
+        "simulate-daily",
+        "changed-node-inf",
+        "added-source-inf",
+    ],
+)
+def test_scenario_numbers_and_settings_are_checked_at_load(tmp_path, body, location, message):
+    from nexusmodel.scenario import validate_scenario
+
+    path = root_scenario(tmp_path, body, years=1)
+    with pytest.raises(InputError) as err:
+        validate_scenario(path)
+    text = str(err.value)
+    assert f"{path}: {location}: " in text and message in text
+    assert "snowmelt" not in text

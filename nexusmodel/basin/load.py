@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,14 @@ from nexusmodel.basin.basin import (
     BasinTables,
 )
 from nexusmodel.basin.checks import check_basin
-from nexusmodel.basin.schema import DEFAULT_TABLES, NODE_TYPES, TABLE_UNITS, BasinFile, TableRef
+from nexusmodel.basin.schema import (
+    DEFAULT_TABLES,
+    MAX_MAGNITUDE,
+    NODE_TYPES,
+    TABLE_UNITS,
+    BasinFile,
+    TableRef,
+)
 from nexusmodel.basin.yaml_file import read_yaml
 from nexusmodel.errors import InputError, Problem, did_you_mean
 
@@ -96,8 +104,12 @@ def _fix_for(err: Any) -> str:
         return f"use {ctx.get('expected')}"
     if kind == "string_pattern_mismatch":
         return "use letters, digits and '_', starting with a letter"
-    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "finite_number"):
-        return "use a number"
+    if kind == "finite_number":
+        return "use a finite number (.inf and .nan are not numbers a basin can hold)"
+    if kind in ("float_type", "int_type") and isinstance(err.get("input"), bool):
+        return "use a number (true and false are not numbers)"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        return "use a number" if "float" in kind else "use a whole number"
     if kind in ("bool_parsing", "bool_type"):
         return "use true or false"
     if kind == "string_type":
@@ -204,6 +216,18 @@ def _data_lines(path: Path) -> list[int]:
     return lines[1:]
 
 
+def _header(path: Path) -> list[str]:
+    """The column names of a CSV file's header line (the first not blank, not a comment)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    for line in lines:
+        if line.split("#")[0].strip():
+            return [c.strip() for c in next(csv.reader([line.split("#")[0]]))]
+    return []
+
+
 def _read_csv(
     path: Path, problems: list[Problem], columns: list[str], *, all_numeric: bool = False
 ) -> _Csv | None:
@@ -227,6 +251,13 @@ def _read_csv(
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
     table = _Csv(path, frame, _data_lines(path))
+    header = _header(path)
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:  # pandas would rename the second one 'x.1' and the table would ignore it
+        problems.append(
+            Problem(f"{path}: line 1", f"column(s) {repeated} appear twice", "keep one of each")
+        )
+        return None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         problems.append(
@@ -256,7 +287,35 @@ def _read_csv(
         if col in TEXT_COLUMNS:
             frame[col] = frame[col].astype(str).str.strip()
             continue
+        if frame[col].dtype == bool:
+            problems.append(
+                Problem(
+                    table.where(0, col),
+                    f"= {bool(frame[col].iloc[0])}: true/false, not a number",
+                    "use a plain number",
+                )
+            )
+            ok = False
+            continue
         numbers = pd.to_numeric(frame[col], errors="coerce")
+        huge = ~numbers.isna() & ~(numbers.abs() <= MAX_MAGNITUDE)  # inf, 1e400, 1e13
+        if huge.any():
+            position = int(np.flatnonzero(huge.to_numpy())[0])
+            value = float(numbers.iloc[position])
+            what = (
+                f"larger than {MAX_MAGNITUDE:g} in magnitude"
+                if np.isfinite(value)
+                else "not a finite number"
+            )
+            problems.append(
+                Problem(
+                    table.where(position, col),
+                    f"= {value:g}: {what}",
+                    "use a plain finite number (inf, nan and 1e400 are not quantities)",
+                )
+            )
+            ok = False
+            continue
         if numbers.isna().any():
             position = int(np.flatnonzero(numbers.isna().to_numpy())[0])
             problems.append(

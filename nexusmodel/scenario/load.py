@@ -389,6 +389,8 @@ def _problem(err: Any, raw: dict[str, Any], scenario: Scenario) -> Problem:
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return Problem(where, f"= {value!r}: not a valid choice", f"valid choices: {expected}")
+    if kind in ("float_type", "int_type") and isinstance(value, bool):
+        return Problem(where, f"= {value!r}: true/false, not a number", "use a plain number")
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
         unit = unit_of(key)
         if isinstance(value, str) and unit:
@@ -398,6 +400,10 @@ def _problem(err: Any, raw: dict[str, Any], scenario: Scenario) -> Problem:
                 f"the unit is in the key name: write the value in {unit} without a unit",
             )
         return Problem(where, f"= {value!r}: {err['msg'].lower()}")
+    if kind == "finite_number":
+        return Problem(
+            where, f"= {value!r}: not a finite number", "use a plain number (.inf and .nan are not)"
+        )
     if kind == "value_error":
         message = str(err["msg"]).removeprefix("Value error, ")
         return Problem(where, message)
