@@ -172,6 +172,9 @@ class Basin:
     path: Path
     series: BasinSeries | None = None
     policy: Policy = field(default_factory=Policy)  # scenario operating rules
+    #: the file that set each scenario setting ("policy.agreed_releases.R_TOK.minimum.6"),
+    #: so that an infeasible rule is traced to its file and key
+    settings_origin: Mapping[str, Path] = field(default_factory=dict, compare=False)
 
     @property
     def name(self) -> str:
@@ -213,6 +216,10 @@ class Basin:
     def with_series(self, series: BasinSeries) -> Basin:
         """A new Basin with these horizon series (the original is unchanged)."""
         return replace(self, series=series)
+
+    def with_origin(self, origin: Mapping[str, Path]) -> Basin:
+        """A new Basin that remembers which scenario file set each setting."""
+        return replace(self, settings_origin=dict(origin))
 
     def with_policy(self, policy: Policy) -> Basin:
         """A new Basin with these operating rules (scenario policy)."""
