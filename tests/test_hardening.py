@@ -402,3 +402,60 @@ def test_a_near_zero_link_capacity_is_named_as_the_cause(tmp_path):
         f"R_TOK>H_KUR (1e-09 m3/s, set by {path}: "
         "infrastructure.change_links.R_TOK>H_KUR.capacity_m3s)" in lines[1]
     )
+
+
+# --------------------------------------------------------------------------- 4. absurd but valid
+
+
+YEARS = 365 / 365.25  # 2025 in years of 365.25 days, as the summaries count them
+
+
+@pytest.fixture(scope="module")
+def soft_lake_run(tmp_path_factory):
+    """One year of the Syr Darya with a soft lake target of 900 km3 (unreachable)."""
+    from nexusmodel.run import run_scenario
+
+    folder = tmp_path_factory.mktemp("soft")
+    body = "policy: {ecological_flows: {E_NAS: {annual_target_hm3: 900000, hard: false}}}\n"
+    return run_scenario(root_scenario(folder, body, years=1)).results
+
+
+def test_a_run_dominated_by_penalties_is_flagged(soft_lake_run):
+    from nexusmodel.results.summary import run_warnings
+
+    ds = soft_lake_run
+    warnings = run_warnings(ds)
+    assert len(warnings) == 1
+    deficit = float(ds["env_deficit"].sum()) / YEARS  # hm3/yr
+    assert deficit > 800_000  # nearly all of the 900 km3 target is missed
+    assert warnings[0].startswith("the net benefit (")
+    assert f"environmental deficit {deficit:,.0f} hm3/yr" in warnings[0]
+
+
+def test_inflows_and_demands_out_of_any_basins_range_are_flagged(soft_lake_run):
+    from nexusmodel.results.summary import run_warnings
+
+    ds = soft_lake_run.copy()
+    ds.attrs["objective_musd"] = 1.0  # no penalty warning: only the magnitudes
+    inflow_km3 = float(ds["inflow"].sum()) / 1000 / YEARS
+    assert run_warnings(ds) == []
+    ds["inflow"] = ds["inflow"] * 1e6
+    (warning,) = run_warnings(ds)
+    assert f"the inflow is {inflow_km3 * 1e6:,.0f} km3/yr" in warning
+    ds["inflow"] = soft_lake_run["inflow"]
+    ds["demand"] = ds["demand"] * 1000
+    (warning,) = run_warnings(ds)
+    demand_km3 = float(ds["demand"].sum()) / 1000 / YEARS
+    assert f"are {demand_km3 / inflow_km3:,.0f} times the inflow" in warning
+
+
+def test_the_run_summary_prints_the_warnings(soft_lake_run):
+    import io
+
+    from rich.console import Console
+
+    from nexusmodel.results.summary import print_run_summary
+
+    buffer = io.StringIO()
+    print_run_summary(Console(file=buffer, width=400), soft_lake_run)
+    assert "warning: the net benefit (" in buffer.getvalue()
