@@ -338,7 +338,14 @@ def ensemble(
         int | None, typer.Option("--workers", min=1, help="local worker processes")
     ] = None,
     scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="a running Dask scheduler, tcp://host:8786")
+        str | None, typer.Option("--scheduler", help="a running Dask scheduler, tls://host:8786")
+    ] = None,
+    security: Annotated[
+        Path | None,
+        typer.Option(
+            "--security",
+            help="YAML file with tls_ca_file, tls_client_cert, tls_client_key for --scheduler",
+        ),
     ] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="the ensemble NetCDF cube")] = Path(
         "results/ensemble.nc"
@@ -356,7 +363,10 @@ def ensemble(
 ) -> None:
     """Run hydrology members x policy options on Dask; print how robust each option is."""
     from nexusmodel.ensemble import print_robustness, run_ensemble
+    from nexusmodel.ensemble.runner import scheduler_security
 
+    if security is not None and scheduler is None:
+        raise typer.BadParameter("goes with --scheduler", param_hint="--security")
     result = run_ensemble(
         scenario,
         members,
@@ -364,6 +374,7 @@ def ensemble(
         output=output,
         workers=workers,
         scheduler=scheduler,
+        security=scheduler_security(security),
         retry_failed=retry_failed,
         winter_energy_gwh=winter_energy_gwh,
         horizon_years=years,

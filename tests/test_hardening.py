@@ -459,3 +459,75 @@ def test_the_run_summary_prints_the_warnings(soft_lake_run):
     buffer = io.StringIO()
     print_run_summary(Console(file=buffer, width=400), soft_lake_run)
     assert "warning: the net benefit (" in buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- 6. Dask
+
+
+def _listeners(pids: set[int]) -> list[tuple[str, int]]:
+    """(address, port) of every listening TCP socket of these processes."""
+    import psutil
+
+    out = []
+    for conn in psutil.net_connections(kind="inet"):
+        if conn.status == psutil.CONN_LISTEN and conn.pid in pids:
+            out.append((conn.laddr.ip, conn.laddr.port))
+    return out
+
+
+def test_the_local_cluster_listens_on_localhost_only_with_no_dashboard():
+    import psutil
+
+    from nexusmodel.ensemble.runner import dask_client
+
+    with dask_client(workers=1) as client:
+        info = client.scheduler_info()  # type: ignore[attr-defined]
+        me = psutil.Process()
+        pids = {me.pid, *(p.pid for p in me.children(recursive=True))}
+        listening = _listeners(pids)
+        assert info["address"].split("://")[1].startswith("127.0.0.1:")
+        assert len(info["workers"]) == 1
+    assert listening, "the cluster listens somewhere"
+    assert all(ip == "127.0.0.1" for ip, _ in listening), listening
+    assert 8787 not in {port for _, port in listening}
+
+
+def test_a_security_file_for_a_real_cluster_is_checked(tmp_path):
+    from nexusmodel.ensemble.runner import scheduler_security
+
+    for name in ("ca.pem", "client.pem", "client.key"):
+        (tmp_path / name).write_text("not checked here", encoding="utf-8")
+    good = tmp_path / "tls.yaml"
+    good.write_text(
+        "tls_ca_file: ca.pem\ntls_client_cert: client.pem\ntls_client_key: client.key\n",
+        encoding="utf-8",
+    )
+    security = scheduler_security(good)
+    assert security.require_encryption is True  # type: ignore[attr-defined]
+    assert security.tls_ca_file == str(tmp_path / "ca.pem")  # type: ignore[attr-defined]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tls_ca_file: nowhere.pem\ntls_cert: x\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        scheduler_security(bad)
+    text = str(err.value)
+    assert f"{bad}: tls_cert: unknown key" in text
+    assert f"{bad}: tls_ca_file: = 'nowhere.pem': no such file" in text
+
+
+def test_an_option_file_named_dots_cannot_write_outside_the_members_folder(tmp_path):
+    from nexusmodel.ensemble import run_ensemble
+    from nexusmodel.ensemble.runner import member_path
+
+    body = "hydrology: {kind: stochastic, annual_p5_km3: 58.9, annual_p90_km3: 24.0}\n"
+    main = root_scenario(tmp_path, body, years=1, name="main.yaml")
+    dots = tmp_path / "...yaml"
+    dots.write_text("extends: main.yaml\n", encoding="utf-8")
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(InputError) as err:
+        run_ensemble(main, 2, [dots], output=tmp_path / "out" / "e.nc", show_progress=False)
+    assert f"{dots}: the option's name '..' (the file's stem) cannot name its folder" in str(
+        err.value
+    )
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written anywhere
+    with pytest.raises(ValueError, match="not a safe folder name"):
+        member_path(tmp_path / "e.members", "..", 0)
