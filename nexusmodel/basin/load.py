@@ -206,26 +206,27 @@ class _Csv:
         return f"{self.path}: line {line}" + (f", column {column}" if column else "")
 
 
-def _data_lines(path: Path) -> list[int]:
-    """File line numbers (1-based) of the data rows: not blank, not comments, after the header."""
+def _rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(file line, cells) of the header and data rows: not blank, without ``#`` comments."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return []
-    lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.split("#")[0].strip()]
-    return lines[1:]
+    rows = [(i + 1, line.split("#")[0]) for i, line in enumerate(text.splitlines())]
+    kept = [(n, line) for n, line in rows if line.strip()]
+    return [
+        (n, [c.strip() for c in cells])
+        for (n, _), cells in zip(kept, csv.reader([line for _, line in kept]), strict=True)
+    ]
 
 
-def _header(path: Path) -> list[str]:
-    """The column names of a CSV file's header line (the first not blank, not a comment)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-    for line in lines:
-        if line.split("#")[0].strip():
-            return [c.strip() for c in next(csv.reader([line.split("#")[0]]))]
-    return []
+def _ragged_row(rows: list[tuple[int, list[str]]]) -> tuple[int, int] | None:
+    """(line, number of values) of the first data row without one value per column."""
+    width = len(rows[0][1]) if rows else 0
+    for number, cells in rows[1:]:
+        if len(cells) != width:
+            return number, len(cells)
+    return None
 
 
 def _read_csv(
@@ -250,8 +251,20 @@ def _read_csv(
         )
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
-    table = _Csv(path, frame, _data_lines(path))
-    header = _header(path)
+    rows = _rows(path)
+    table = _Csv(path, frame, [n for n, _ in rows[1:]])
+    header = rows[0][1] if rows else []
+    width = _ragged_row(rows)
+    if width is not None:  # pandas would take a long first row's first cell as an index
+        line, count = width
+        problems.append(
+            Problem(
+                f"{path}: line {line}",
+                f"{count} values for {len(header)} columns",
+                "one value per column (a ',' inside a number? use '.' for decimals)",
+            )
+        )
+        return None
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:  # pandas would rename the second one 'x.1' and the table would ignore it
         problems.append(

@@ -26,31 +26,39 @@ MAX_DEPTH = 32  # levels of nested lists and mappings; the deepest shipped file 
 MAX_BYTES = 5_000_000  # the largest shipped file is a few kB
 
 
+#: libyaml's parser when PyYAML was built with it (several times faster), else PyYAML's own.
+_BASE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
 class _Refused(yaml.MarkedYAMLError):
     """A construct the safe reader refuses, with the mark of where it starts."""
 
 
-class _SafeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` without anchors, aliases, deep nesting or duplicate keys."""
-
+def _check_events(text: str) -> None:
+    """Refuse anchors, aliases and deep nesting from the parser's events, before anything is
+    built (the events come one by one: nothing is expanded, nothing recurses)."""
     depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+    for event in yaml.parse(text, Loader=_BASE_LOADER):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise _Refused(
                 problem="anchors and aliases (&name, *name) are not allowed: write each value out",
                 problem_mark=event.start_mark,
             )
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _Refused(
-                problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=event.start_mark
-            )
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+        if isinstance(event, _OPEN):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(
+                    problem=f"nested more than {MAX_DEPTH} levels deep",
+                    problem_mark=event.start_mark,
+                )
+        elif isinstance(event, _CLOSE):
+            depth -= 1
+
+
+class _NoDuplicateKeys(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, refusing a key repeated in one mapping."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, Any] = {}
@@ -90,7 +98,8 @@ def read_yaml(path: Path) -> Any:
             [Problem(str(path), f"not UTF-8 text ({exc.reason})", "save it as UTF-8")]
         ) from None
     try:
-        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+        _check_events(text)
+        return yaml.load(text, Loader=_NoDuplicateKeys)  # noqa: S506 - a SafeLoader subclass
     except _Refused as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -102,6 +111,11 @@ def read_yaml(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
+        if "nesting depth" in problem:  # libyaml's own limit, met while scanning ahead
+            raise YamlSafetyError(
+                [Problem(where, f"nested more than {MAX_DEPTH} levels deep", "flatten it")],
+                title="YAML file refused",
+            ) from None
         raise InputError(
             [
                 Problem(

@@ -263,6 +263,10 @@ def _find_parent(current: Path, parent: str) -> Path:
 # --------------------------------------------------------------------------- problems
 
 
+#: Labels pydantic gives the branches of a union in an error's location (not file keys).
+_UNION_LABEL = re.compile(r"^(constrained-)?(float|int|str|bool)$|\[")
+
+
 def _walk(loc: tuple[Any, ...], raw: Any) -> tuple[str, str, list[Any]]:
     """(shown location, origin key, schema path) of a pydantic error location.
 
@@ -287,7 +291,9 @@ def _walk(loc: tuple[Any, ...], raw: Any) -> tuple[str, str, list[Any]]:
             in_list = True
             path.append(key)
             node = item
-        elif isinstance(node, dict) and (key in node or last):
+        elif isinstance(node, dict) and (
+            key in node or (last and not _UNION_LABEL.match(str(key)))
+        ):
             shown.append(str(key))
             if not in_list:
                 origin_parts.append(str(key))
