@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.table import Table
 
 from nexusmodel.errors import NexusModelError
 from nexusmodel.terminal import markup, text
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 app = typer.Typer(
     add_completion=False,
@@ -443,7 +446,8 @@ def frontier(
     path = write_results(ds, output)
     ax = plot_frontier(ds)
     picture = output.with_suffix(".png")
-    ax.figure.savefig(picture, dpi=120, bbox_inches="tight")  # type: ignore[attr-defined]
+    figure = cast("Figure", ax.figure)
+    figure.savefig(picture, dpi=120, bbox_inches="tight")
     console.print(
         f"Frontier written to [bold]{markup(path)}[/bold], plot to [bold]{markup(picture)}[/bold]"
     )

@@ -32,6 +32,16 @@ MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 SECONDS_PER_DAY = 86_400.0
 
 
+CROP_COLUMNS = ["ky", "max_yield_t_per_ha", "price_usd_per_t", "cost_usd_per_ha"]
+MUNICIPAL_COLUMNS = ["population", "per_capita_l_per_day", "industrial_hm3_per_year"]
+ENERGY_COLUMNS = [
+    "demand_gwh",
+    "thermal_cost_usd_per_mwh",
+    "import_price_usd_per_mwh",
+    "export_price_usd_per_mwh",
+]
+
+
 @dataclass(frozen=True)
 class BasinTables:
     """The CSV tables of a basin, each as read and checked, in the file's units.
@@ -67,16 +77,6 @@ class BasinTables:
     )
     municipal: pd.DataFrame = field(default_factory=lambda: _empty(MUNICIPAL_COLUMNS))
     energy: pd.DataFrame = field(default_factory=lambda: _empty(ENERGY_COLUMNS, ["node", "month"]))
-
-
-CROP_COLUMNS = ["ky", "max_yield_t_per_ha", "price_usd_per_t", "cost_usd_per_ha"]
-MUNICIPAL_COLUMNS = ["population", "per_capita_l_per_day", "industrial_hm3_per_year"]
-ENERGY_COLUMNS = [
-    "demand_gwh",
-    "thermal_cost_usd_per_mwh",
-    "import_price_usd_per_mwh",
-    "export_price_usd_per_mwh",
-]
 
 
 def _empty(columns: list, index: list[str] | None = None) -> pd.DataFrame:

@@ -34,7 +34,7 @@ def remove_stale_temp_files(path: str | Path, before: float | None = None) -> li
     path = Path(path)
     cutoff = _STARTED if before is None else before
     pattern = _our_temp_files(path)
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(path.parent))
     except OSError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import xarray as xr
 from rich.console import Console
@@ -131,7 +133,8 @@ def print_run_summary(console: Console, ds: xr.Dataset) -> None:
             f"{pick(s['thermal_gwh'], 'country', c):,.0f}",  # type: ignore[arg-type]
         )
     console.print(table)
-    for node, km3 in s["env_inflow_km3"].items():  # type: ignore[union-attr]
+    lakes = cast(dict[str, float], s["env_inflow_km3"])
+    for node, km3 in lakes.items():
         name = ds["node_name"].sel(node=node).item()
         console.print(text(f"Inflow to {node} ({name}): {km3:.2f} km3/yr"))
     console.print(

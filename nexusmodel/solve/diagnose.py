@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -60,9 +61,9 @@ RULE_SOURCES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-def _when(ctx: BuildContext, period: str, index: object) -> str:
+def _when(ctx: BuildContext, period: str, index: Any) -> str:
     if period == "step":
-        start = ctx.axis.start[int(index)]  # type: ignore[call-overload]
+        start = ctx.axis.start[int(index)]
         return f"{start:%Y-%m-%d}" if ctx.axis.kind != "month" else f"{start:%Y-%m}"
     if period == "year":
         return str(index)
