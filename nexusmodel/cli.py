@@ -93,6 +93,8 @@ def run(
     from nexusmodel.scenario import load_scenario
 
     chosen = None if solver is None else load_scenario(scenario).with_solver(solver)
+    if mode not in (None, "optimize"):
+        _check_mode(scenario, mode)
     if mode not in (None, "optimize") or run_mode_of(scenario) != "optimize":
         if chosen is not None and solver != "highs":
             raise typer.BadParameter(
@@ -107,6 +109,29 @@ def run(
     path = write_results(out.results, output or Path("results") / f"{scenario.stem}.nc")
     print_run_summary(console, out.results)
     console.print(f"Results written to [bold]{markup(path)}[/bold]")
+
+
+def _check_mode(scenario: Path, mode: str) -> None:
+    """A ``--mode`` the scenario can run in: a known mode, and monthly steps for the others."""
+    from nexusmodel.errors import InputError, Problem
+    from nexusmodel.scenario import load_scenario
+
+    modes = ("optimize", "rolling", "simulate", "all")
+    if mode not in modes:
+        raise typer.BadParameter(f"{mode!r}: use one of {', '.join(modes)}", param_hint="--mode")
+    s = load_scenario(scenario)
+    if s.options.step != "month":
+        file = s.origin_of("solve.step") or s.path
+        raise InputError(
+            [
+                Problem(
+                    f"{file}: solve.step",
+                    f"= {s.options.step!r}: --mode {mode} steps month by month",
+                    "use step: month, or --mode optimize",
+                )
+            ],
+            title=f"cannot run {scenario} in mode {mode}",
+        )
 
 
 def run_mode_of(scenario: Path) -> str:

@@ -531,3 +531,19 @@ def test_an_option_file_named_dots_cannot_write_outside_the_members_folder(tmp_p
     assert sorted(tmp_path.rglob("*")) == before  # nothing written anywhere
     with pytest.raises(ValueError, match="not a safe folder name"):
         member_path(tmp_path / "e.members", "..", 0)
+
+
+@pytest.mark.parametrize("mode", ["simulate", "rolling", "all"])
+def test_a_daily_scenario_run_by_month_on_the_command_line_is_a_named_error(
+    tmp_path, capsys, monkeypatch, mode
+):
+    path = root_scenario(tmp_path, "solve: {step: day}\n", years=1)
+    code, out = in_process(capsys, monkeypatch, "run", path, "--mode", mode)
+    assert code == 2 and "Traceback" not in out
+    assert squash(f"{path}: solve.step: = 'day': --mode {mode} steps month by month") in squash(out)
+
+
+def test_an_unknown_mode_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    path = root_scenario(tmp_path, years=1)
+    code, out = in_process(capsys, monkeypatch, "run", path, "--mode", "fast")
+    assert code == 2 and "Traceback" not in out and "'fast': use one of" in out
