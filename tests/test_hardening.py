@@ -252,6 +252,7 @@ def test_a_link_cost_of_nan_is_refused(tmp_path):
     ("table", "cell", "message"),
     [
         ("irrigated_areas.csv", ("3000.0", "inf"), "column area_ha: = inf: not a finite number"),
+        ("irrigated_areas.csv", ("3000.0", "nan"), "column area_ha: = nan: not a finite number"),
         ("inflows.csv", ("5", "1e400"), "column S1: = inf: not a finite number"),
         ("inflows.csv", ("5", "1e13"), "column S1: = 1e+13: larger than 1e+12 in magnitude"),
     ],

@@ -243,7 +243,8 @@ def _read_csv(
         )
         return None
     try:
-        frame = pd.read_csv(path, comment="#", skipinitialspace=True)
+        # keep_default_na=False: a cell 'nan' or 'NA' is text to check, not a silent gap
+        frame = pd.read_csv(path, comment="#", skipinitialspace=True, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         problems.append(
@@ -290,7 +291,7 @@ def _read_csv(
     ok = True
     checked = list(frame.columns) if all_numeric else columns
     for col in checked:
-        empty = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
+        empty = frame[col].astype(str).str.strip() == ""  # a written "nan" is not empty
         if empty.any():
             position = int(np.flatnonzero(empty.to_numpy())[0])
             fix = "fill in a number" if col not in TEXT_COLUMNS else f"fill in the {col}"
@@ -311,7 +312,8 @@ def _read_csv(
             ok = False
             continue
         numbers = pd.to_numeric(frame[col], errors="coerce")
-        huge = ~numbers.isna() & ~(numbers.abs() <= MAX_MAGNITUDE)  # inf, 1e400, 1e13
+        written_nan = frame[col].astype(str).str.strip().str.lower().str.lstrip("+-") == "nan"
+        huge = written_nan | (~numbers.isna() & ~(numbers.abs() <= MAX_MAGNITUDE))  # inf, 1e400
         if huge.any():
             position = int(np.flatnonzero(huge.to_numpy())[0])
             value = float(numbers.iloc[position])
