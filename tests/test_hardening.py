@@ -548,3 +548,16 @@ def test_an_unknown_mode_is_a_usage_error(tmp_path, capsys, monkeypatch):
     path = root_scenario(tmp_path, years=1)
     code, out = in_process(capsys, monkeypatch, "run", path, "--mode", "fast")
     assert code == 2 and "Traceback" not in out and "'fast': use one of" in out
+
+
+def test_a_known_solver_asked_for_on_the_command_line_reaches_pyomo(tmp_path, capsys, monkeypatch):
+    import pyomo.environ as pyo
+
+    if pyo.SolverFactory("glpk").available(exception_flag=False):
+        pytest.skip("glpk is installed here: this checks the message when it is not")
+    path = root_scenario(tmp_path, years=1)
+    code, out = in_process(
+        capsys, monkeypatch, "run", path, "--solver", "glpk", "-o", tmp_path / "r.nc"
+    )
+    assert code == 2 and "Traceback" not in out
+    assert "solver 'glpk' is not available here" in out
