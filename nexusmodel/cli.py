@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from nexusmodel.errors import NexusModelError
+from nexusmodel.terminal import markup, text
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from nexusmodel.scenario import Scenario
 
 app = typer.Typer(
     add_completion=False,
@@ -28,12 +33,12 @@ console = Console()
 def _table(title: str, frame: object, fmt: str = "{:,.1f}") -> Table:
     """A rich table of a pandas DataFrame."""
     table = Table(title=title)
-    table.add_column(frame.index.name or "")  # type: ignore[attr-defined]
+    table.add_column(text(frame.index.name or ""))  # type: ignore[attr-defined]
     for col in frame.columns:  # type: ignore[attr-defined]
-        table.add_column(str(col), justify="right")
+        table.add_column(text(col), justify="right")
     for idx, row in frame.iterrows():  # type: ignore[attr-defined]
         table.add_row(
-            str(idx), *[fmt.format(v) if isinstance(v, int | float) else str(v) for v in row]
+            text(idx), *[text(fmt.format(v) if isinstance(v, int | float) else v) for v in row]
         )
     return table
 
@@ -48,7 +53,9 @@ def validate(
 
     b = load_basin(basin)
     summary = basin_summary(b)
-    console.print(f"[bold]{b.name}[/bold]: {len(b.spec.nodes)} nodes, {len(b.links)} links - valid")
+    console.print(
+        f"[bold]{markup(b.name)}[/bold]: {len(b.spec.nodes)} nodes, {len(b.links)} links - valid"
+    )
     console.print(_table("Nodes by type and country", summary["nodes"], "{:d}"))
     console.print(_table("By country", summary["by_country"]))
     console.print(f"Natural inflow: {summary['inflow_km3_per_yr']:.2f} km3/yr")
@@ -72,11 +79,50 @@ def run(
             "month with rule curves) or all (the three side by side); default: the scenario's",
         ),
     ] = None,
+    solver: Annotated[
+        str | None,
+        typer.Option(
+            "--solver",
+            help="another solver by its Pyomo name (cbc, glpk, gurobi, cplex, scip, ...); "
+            "default: the built-in highs",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario: build, solve, check the water balance and write the results."""
     from nexusmodel.modes.cli import run_command
+    from nexusmodel.scenario import load_scenario
 
-    run_command(console, scenario, mode, output)
+    loaded = load_scenario(scenario)
+    if mode is not None:
+        _check_mode(loaded, mode)
+    if solver is not None:
+        loaded = loaded.with_solver(solver)
+        if solver != "highs" and (mode or loaded.options.mode) != "optimize":
+            raise typer.BadParameter(
+                "only the optimize mode can use another solver", param_hint="--solver"
+            )
+    run_command(console, scenario, mode, output, loaded)
+
+
+def _check_mode(s: Scenario, mode: str) -> None:
+    """A ``--mode`` the scenario can run in: a known mode, and monthly steps for the others."""
+    from nexusmodel.errors import InputError, Problem
+
+    modes = ("optimize", "rolling", "simulate", "all")
+    if mode not in modes:
+        raise typer.BadParameter(f"{mode!r}: use one of {', '.join(modes)}", param_hint="--mode")
+    if mode != "optimize" and s.options.step != "month":
+        file = s.origin_of("solve.step") or s.path
+        raise InputError(
+            [
+                Problem(
+                    f"{file}: solve.step",
+                    f"= {s.options.step!r}: --mode {mode} steps month by month",
+                    "use step: month, or --mode optimize",
+                )
+            ],
+            title=f"cannot run {s.path} in mode {mode}",
+        )
 
 
 @app.command()
@@ -95,7 +141,7 @@ def indicators(
         console.print(rich_table(table))
     if csv is not None:
         paths = write_tables(tables, csv)
-        console.print(f"{len(paths)} CSV files written to [bold]{csv}[/bold]")
+        console.print(f"{len(paths)} CSV files written to [bold]{markup(csv)}[/bold]")
 
 
 @app.command()
@@ -116,7 +162,7 @@ def report(
 
     with console.status("writing the report ..."):
         path = write_report(results, output, basin=basin, title=title)
-    console.print(f"Report written to [bold]{path}[/bold]")
+    console.print(f"Report written to [bold]{markup(path)}[/bold]")
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -179,16 +225,16 @@ def _key_results_tables(title: str, compared: object) -> list[Table]:
         table = Table(title=title if start == 0 else None)
         table.add_column("key result", overflow="fold")
         table.add_column("unit")
-        table.add_column(names[0], justify="right", overflow="fold")
+        table.add_column(text(names[0]), justify="right", overflow="fold")
         for name in chunk:
-            table.add_column(f"{name} (\u0394)", justify="right", overflow="fold")
+            table.add_column(text(f"{name} (\u0394)"), justify="right", overflow="fold")
         for key, row in frame.iterrows():
             cells = [str(key), str(row["unit"]), format_value(row[names[0]])]
             cells += [
                 f"{format_value(row[n])} ({format_value(diff.loc[key, n], signed=True)})"
                 for n in chunk
             ]
-            table.add_row(*cells)
+            table.add_row(*map(text, cells))
         tables.append(table)
     return tables
 
@@ -204,9 +250,9 @@ def show(
     from nexusmodel.scenario.diff import format_setting
 
     s, _ = validate_scenario(scenario)
-    console.print(f"[bold]{s.name}[/bold]: {s.spec.description}")
+    console.print(f"[bold]{markup(s.name)}[/bold]: {markup(s.spec.description)}")
     chain = " <- ".join(_shown_path(p, s.path) for p in s.chain)
-    console.print(f"chain: {chain} (valid)", soft_wrap=True)
+    console.print(f"chain: {markup(chain)} (valid)", soft_wrap=True)
     rows = [
         (key, format_setting(value), _shown_path(origin, s.path))
         for key, value, origin in s.effective_settings()
@@ -218,7 +264,7 @@ def show(
     console.print("settings (empty groups not shown; '(default)': not set by any file):")
     for key, value, origin in rows:
         console.print(
-            f"  {key:<{width}}  {value:<{value_width}}  {origin}",
+            text(f"  {key:<{width}}  {value:<{value_width}}  {origin}"),
             style="dim" if origin == "(default)" else None,
             highlight=False,
             markup=False,
@@ -270,15 +316,15 @@ def diff(
             title="nothing to diff",
         )
     parent = load_scenario(child.parent)
-    table = Table(title=f"Inputs {child.name} changes relative to {parent.name}")
+    table = Table(title=text(f"Inputs {child.name} changes relative to {parent.name}"))
     for col in ("setting", parent.name, child.name, "set in"):
-        table.add_column(col, overflow="fold")
+        table.add_column(text(col), overflow="fold")
     for change in input_changes(child, parent):
         table.add_row(
-            change.key,
-            format_setting(change.parent),
-            format_setting(change.child),
-            _shown_path(change.file, child.path),
+            text(change.key),
+            text(format_setting(change.parent)),
+            text(format_setting(change.child)),
+            text(_shown_path(change.file, child.path)),
         )
     console.print(table)
     compared = _run_with_progress([parent, child], years)
@@ -304,7 +350,14 @@ def ensemble(
         int | None, typer.Option("--workers", min=1, help="local worker processes")
     ] = None,
     scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="a running Dask scheduler, tcp://host:8786")
+        str | None, typer.Option("--scheduler", help="a running Dask scheduler, tls://host:8786")
+    ] = None,
+    security: Annotated[
+        Path | None,
+        typer.Option(
+            "--security",
+            help="YAML file with tls_ca_file, tls_client_cert, tls_client_key for --scheduler",
+        ),
     ] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="the ensemble NetCDF cube")] = Path(
         "results/ensemble.nc"
@@ -322,7 +375,10 @@ def ensemble(
 ) -> None:
     """Run hydrology members x policy options on Dask; print how robust each option is."""
     from nexusmodel.ensemble import print_robustness, run_ensemble
+    from nexusmodel.ensemble.runner import scheduler_security
 
+    if security is not None and scheduler is None:
+        raise typer.BadParameter("goes with --scheduler", param_hint="--security")
     result = run_ensemble(
         scenario,
         members,
@@ -330,21 +386,25 @@ def ensemble(
         output=output,
         workers=workers,
         scheduler=scheduler,
+        security=scheduler_security(security),
         retry_failed=retry_failed,
         winter_energy_gwh=winter_energy_gwh,
         horizon_years=years,
         console=console,
     )
     for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        console.print(f"[yellow]note:[/yellow] {markup(note)}", highlight=False)
     print_robustness(console, result.summary)
     console.print(
         f"{result.computed} members run now, {result.skipped} already on disk, "
         f"{result.failed} failed (see the variables status and error) in {result.seconds:.0f} s"
     )
     for lost in result.lost:
-        console.print(f"[red]lost[/red] {lost} (a rerun tries them again)", highlight=False)
-    console.print(f"Ensemble written to [bold]{result.path}[/bold] (members in {result.folder})")
+        console.print(f"[red]lost[/red] {markup(lost)} (a rerun tries them again)", highlight=False)
+    console.print(
+        f"Ensemble written to [bold]{markup(result.path)}[/bold] "
+        f"(members in {markup(result.folder)})"
+    )
 
 
 @app.command()
@@ -372,7 +432,7 @@ def frontier(
     from nexusmodel.frontier import plot_frontier, trade_off_frontier
     from nexusmodel.results import write_results
 
-    with console.status(f"sweeping the frontier of {scenario} ..."):
+    with console.status(f"sweeping the frontier of {markup(scenario)} ..."):
         ds = trade_off_frontier(
             scenario, objectives.split(","), points, hydropower_units, horizon_years=years
         )
@@ -395,8 +455,11 @@ def frontier(
     path = write_results(ds, output)
     ax = plot_frontier(ds)
     picture = output.with_suffix(".png")
-    ax.figure.savefig(picture, dpi=120, bbox_inches="tight")  # type: ignore[attr-defined]
-    console.print(f"Frontier written to [bold]{path}[/bold], plot to [bold]{picture}[/bold]")
+    figure = cast("Figure", ax.figure)
+    figure.savefig(picture, dpi=120, bbox_inches="tight")
+    console.print(
+        f"Frontier written to [bold]{markup(path)}[/bold], plot to [bold]{markup(picture)}[/bold]"
+    )
 
 
 def main() -> None:
@@ -404,7 +467,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except NexusModelError as exc:
-        console.print("[red]error:[/red] " + escape(str(exc)), highlight=False)
+        console.print("[red]error:[/red] " + markup(exc), highlight=False)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -38,6 +38,14 @@ class InputError(NexusModelError):
         super().__init__("\n".join(lines))
 
 
+class SolverNameError(InputError):
+    """A solver asked for by a name outside :data:`nexusmodel.solve.solvers.KNOWN_SOLVERS`."""
+
+
+class YamlSafetyError(InputError):
+    """A YAML file that uses aliases, nests too deep, repeats a key or is too large."""
+
+
 class InfeasibleError(NexusModelError):
     """The rules of a scenario cannot all be met; the message names which, where and when."""
 

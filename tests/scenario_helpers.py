@@ -23,8 +23,11 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 def root_scenario(folder: Path, body: str = "", years: int = 10, name: str = "root.yaml") -> Path:
     """A root scenario on the Syr Darya basin (mean hydrology) with extra YAML ``body``."""
-    text = f"basin: {BASIN}\nhorizon: {{start: '2025-01', years: {years}}}\n"
-    return write(folder, name, text + textwrap.dedent(body).lstrip())
+    body = textwrap.dedent(body).lstrip()
+    text = f"basin: {BASIN}\n"
+    if not any(line.startswith("horizon:") for line in body.splitlines()):
+        text += f"horizon: {{start: '2025-01', years: {years}}}\n"  # a file sets a key once
+    return write(folder, name, text + body)
 
 
 @cache

@@ -47,3 +47,33 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
         raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_a_killed_writes_leftovers_are_removed_at_the_next_write_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    from nexusmodel.results.io import remove_stale_temp_files
+
+    old = 1_000_000.0  # 1970: long before this process started
+    left = [tmp_path / ".run.nc.k3j_9xq2.tmp", tmp_path / ".run.nc.ab12cd34.tmp"]
+    fresh = tmp_path / ".run.nc.zz99yy88.tmp"  # a write under way in another process
+    kept = [
+        tmp_path / ".other.nc.k3j_9xq2.tmp",  # another file's
+        tmp_path / ".run.nc.k3j_9xq2.tmp.keep",  # not our pattern
+        tmp_path / ".run.nc.short.tmp",  # not 8 characters
+        tmp_path / "run.nc.k3j_9xq2.tmp",  # no leading dot
+        fresh,
+    ]
+    for path in [*left, *kept]:
+        path.write_bytes(b"x" * 683)
+        if path != fresh:
+            os.utime(path, (old, old))
+    folder = tmp_path / ".run.nc.qqqqqqqq.tmp"  # a folder named like ours: never removed
+    folder.mkdir()
+    os.utime(folder, (old, old))
+    write_results(make_results(), tmp_path / "run.nc")
+    assert not any(p.exists() for p in left)
+    assert all(p.exists() for p in kept) and folder.is_dir()
+    assert (tmp_path / "run.nc").is_file()
+    # the cutoff is explicit in the function: a file changed after it stays
+    assert remove_stale_temp_files(tmp_path / "run.nc", before=old) == []

@@ -667,3 +667,12 @@ def test_historical_inflows_bad_date(tmp_path: Path) -> None:
     history = pd.DataFrame({"date": ["2001-01", "Feb 2001"], "S1": [1.0, 2.0]})
     _, err = broken(tmp_path, inflows_historical=history)
     problem(err, "inflows_historical.csv", "bad date", "use YYYY-MM")
+
+
+def test_one_helper_names_an_unknown_id_with_a_hint() -> None:
+    from nexusmodel.basin.checks import unknown_id
+
+    problem = unknown_id("evaporation.csv: node R_TOX", "not a reservoir", "R_TOX", {"R_TOK"})
+    assert str(problem) == ("evaporation.csv: node R_TOX: not a reservoir (did you mean 'R_TOK'?)")
+    none = unknown_id("municipal.csv: node M1", "not a municipal node", "M1", [])
+    assert none.fix == "valid choices: (none)"

@@ -32,6 +32,16 @@ MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 SECONDS_PER_DAY = 86_400.0
 
 
+CROP_COLUMNS = ["ky", "max_yield_t_per_ha", "price_usd_per_t", "cost_usd_per_ha"]
+MUNICIPAL_COLUMNS = ["population", "per_capita_l_per_day", "industrial_hm3_per_year"]
+ENERGY_COLUMNS = [
+    "demand_gwh",
+    "thermal_cost_usd_per_mwh",
+    "import_price_usd_per_mwh",
+    "export_price_usd_per_mwh",
+]
+
+
 @dataclass(frozen=True)
 class BasinTables:
     """The CSV tables of a basin, each as read and checked, in the file's units.
@@ -67,16 +77,6 @@ class BasinTables:
     )
     municipal: pd.DataFrame = field(default_factory=lambda: _empty(MUNICIPAL_COLUMNS))
     energy: pd.DataFrame = field(default_factory=lambda: _empty(ENERGY_COLUMNS, ["node", "month"]))
-
-
-CROP_COLUMNS = ["ky", "max_yield_t_per_ha", "price_usd_per_t", "cost_usd_per_ha"]
-MUNICIPAL_COLUMNS = ["population", "per_capita_l_per_day", "industrial_hm3_per_year"]
-ENERGY_COLUMNS = [
-    "demand_gwh",
-    "thermal_cost_usd_per_mwh",
-    "import_price_usd_per_mwh",
-    "export_price_usd_per_mwh",
-]
 
 
 def _empty(columns: list, index: list[str] | None = None) -> pd.DataFrame:
@@ -172,6 +172,9 @@ class Basin:
     path: Path
     series: BasinSeries | None = None
     policy: Policy = field(default_factory=Policy)  # scenario operating rules
+    #: the file that set each scenario setting ("policy.agreed_releases.R_TOK.minimum.6"),
+    #: so that an infeasible rule is traced to its file and key
+    settings_origin: Mapping[str, Path] = field(default_factory=dict, compare=False)
 
     @property
     def name(self) -> str:
@@ -213,6 +216,10 @@ class Basin:
     def with_series(self, series: BasinSeries) -> Basin:
         """A new Basin with these horizon series (the original is unchanged)."""
         return replace(self, series=series)
+
+    def with_origin(self, origin: Mapping[str, Path]) -> Basin:
+        """A new Basin that remembers which scenario file set each setting."""
+        return replace(self, settings_origin=dict(origin))
 
     def with_policy(self, policy: Policy) -> Basin:
         """A new Basin with these operating rules (scenario policy)."""

@@ -7,7 +7,7 @@ the field, the bad value and the fix.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,6 +37,13 @@ def _table(basin: Basin, name: str) -> str:
     return str(basin.path / ref.path) if ref else str(basin.path)
 
 
+def unknown_id(location: str, message: str, value: object, valid: Iterable[str]) -> Problem:
+    """The problem of an id (node, crop, country, column) that is not one of ``valid``,
+    with a 'did you mean' hint, e.g. ``evaporation.csv: node R_TOX: not a reservoir``."""
+    choices = sorted(str(v) for v in valid) or ["(none)"]
+    return Problem(location, message, did_you_mean(str(value), choices))
+
+
 def check_ids(basin: Basin) -> list[Problem]:
     """Node ids are unique, countries are declared, links join existing water nodes once."""
     problems = []
@@ -51,10 +58,11 @@ def check_ids(basin: Basin) -> list[Problem]:
         seen.add(node.id)
         if node.country not in basin.spec.countries:
             problems.append(
-                Problem(
+                unknown_id(
                     f"{_yaml(basin)}: nodes[{node.id}].country",
                     f"= {node.country!r}: not in the basin's countries",
-                    did_you_mean(node.country, basin.spec.countries),
+                    node.country,
+                    basin.spec.countries,
                 )
             )
     water = set(basin.water_node_ids)
@@ -256,11 +264,7 @@ def check_reservoirs(basin: Basin) -> list[Problem]:
     for node_id in basin.tables.level_area_storage:
         if node_id not in reservoir_ids:
             problems.append(
-                Problem(
-                    f"{las_file}: node {node_id}",
-                    "not a reservoir",
-                    did_you_mean(str(node_id), reservoir_ids or ["(none)"]),
-                )
+                unknown_id(f"{las_file}: node {node_id}", "not a reservoir", node_id, reservoir_ids)
             )
     rules = basin.tables.rule_curves
     rule_file = _table(basin, "rule_curves")
@@ -268,11 +272,7 @@ def check_reservoirs(basin: Basin) -> list[Problem]:
     for node_id, bound in rules.index:
         if node_id not in reservoirs:
             problems.append(
-                Problem(
-                    f"{rule_file}: node {node_id}",
-                    "not a reservoir",
-                    did_you_mean(str(node_id), reservoirs),
-                )
+                unknown_id(f"{rule_file}: node {node_id}", "not a reservoir", node_id, reservoirs)
             )
             continue
         if bound not in ("min", "max"):
@@ -322,11 +322,7 @@ def check_series_tables(basin: Basin) -> list[Problem]:
     for col in t.inflows.columns:
         if col not in sources:
             problems.append(
-                Problem(
-                    f"{inflow_file}: column {col}",
-                    "not a source node",
-                    did_you_mean(str(col), sources),
-                )
+                unknown_id(f"{inflow_file}: column {col}", "not a source node", col, sources)
             )
         elif (t.inflows[col] < 0).any():
             month = int(t.inflows.index[t.inflows[col] < 0][0])
@@ -347,11 +343,7 @@ def check_series_tables(basin: Basin) -> list[Problem]:
         for col in hist.columns:
             if col not in sources:
                 problems.append(
-                    Problem(
-                        f"{hist_file}: column {col}",
-                        "not a source node",
-                        did_you_mean(str(col), sources or ["(none)"]),
-                    )
+                    unknown_id(f"{hist_file}: column {col}", "not a source node", col, sources)
                 )
             elif (hist[col] < 0).any():
                 when = hist.index[hist[col] < 0][0]
@@ -366,10 +358,11 @@ def check_series_tables(basin: Basin) -> list[Problem]:
     for node_id in t.evaporation.index:
         if node_id not in reservoirs:
             problems.append(
-                Problem(
+                unknown_id(
                     f"{_table(basin, 'evaporation')}: node {node_id}",
                     "not a reservoir",
-                    did_you_mean(str(node_id), reservoirs),
+                    node_id,
+                    reservoirs,
                 )
             )
     crops_file = _table(basin, "crops")
@@ -395,11 +388,7 @@ def check_series_tables(basin: Basin) -> list[Problem]:
     for crop, row in t.crop_water_requirements.iterrows():
         if crop not in crops:
             problems.append(
-                Problem(
-                    f"{cwr_file}: crop {crop}",
-                    "crop not in the crop table",
-                    did_you_mean(str(crop), crops or ["(none)"]),
-                )
+                unknown_id(f"{cwr_file}: crop {crop}", "crop not in the crop table", crop, crops)
             )
         negative = [m for m, v in row.items() if v < 0]
         if negative:
@@ -416,18 +405,17 @@ def check_series_tables(basin: Basin) -> list[Problem]:
     for (node_id, crop), area in t.irrigated_areas.items():
         if node_id not in districts:
             problems.append(
-                Problem(
-                    f"{areas_file}: node {node_id}",
-                    "not an irrigation node",
-                    did_you_mean(str(node_id), districts),
+                unknown_id(
+                    f"{areas_file}: node {node_id}", "not an irrigation node", node_id, districts
                 )
             )
         if crop not in crops:
             problems.append(
-                Problem(
+                unknown_id(
                     f"{areas_file}: node {node_id}, crop {crop}",
                     "crop not in the crop table",
-                    did_you_mean(str(crop), crops or ["(none)"]),
+                    crop,
+                    crops,
                 )
             )
         if area < 0:
@@ -465,11 +453,7 @@ def check_series_tables(basin: Basin) -> list[Problem]:
     for node_id in t.municipal.index:
         if node_id not in towns:
             problems.append(
-                Problem(
-                    f"{mun_file}: node {node_id}",
-                    "not a municipal node",
-                    did_you_mean(str(node_id), towns or ["(none)"]),
-                )
+                unknown_id(f"{mun_file}: node {node_id}", "not a municipal node", node_id, towns)
             )
     energy_file = _table(basin, "energy")
     energy_nodes = (
@@ -518,10 +502,11 @@ def check_series_tables(basin: Basin) -> list[Problem]:
     for node_id in dict.fromkeys(energy_nodes):
         if node_id not in basin.ids_of_type("energy_system"):
             problems.append(
-                Problem(
+                unknown_id(
                     f"{energy_file}: node {node_id}",
                     "not an energy system node",
-                    did_you_mean(str(node_id), basin.ids_of_type("energy_system") or ["(none)"]),
+                    node_id,
+                    basin.ids_of_type("energy_system"),
                 )
             )
     return problems
@@ -566,10 +551,8 @@ def check_nodes(basin: Basin) -> list[Problem]:
                     )
                 elif es not in systems:
                     problems.append(
-                        Problem(
-                            f"{where}.energy_system",
-                            f"= {es!r}: not an energy system",
-                            did_you_mean(es, systems or ["(none)"]),
+                        unknown_id(
+                            f"{where}.energy_system", f"= {es!r}: not an energy system", es, systems
                         )
                     )
     return problems

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from nexusmodel.basin.basin import (
@@ -21,36 +21,16 @@ from nexusmodel.basin.basin import (
     BasinTables,
 )
 from nexusmodel.basin.checks import check_basin
-from nexusmodel.basin.schema import DEFAULT_TABLES, NODE_TYPES, TABLE_UNITS, BasinFile, TableRef
+from nexusmodel.basin.schema import (
+    DEFAULT_TABLES,
+    MAX_MAGNITUDE,
+    NODE_TYPES,
+    TABLE_UNITS,
+    BasinFile,
+    TableRef,
+)
+from nexusmodel.basin.yaml_file import read_yaml
 from nexusmodel.errors import InputError, Problem, did_you_mean
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file; a syntax error becomes an InputError naming the line."""
-    if not path.is_file():
-        raise InputError(
-            [Problem(str(path), "file not found", "check the path")],
-            title="cannot read input",
-        )
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            [Problem(str(path), f"not UTF-8 text ({exc.reason})", "save it as UTF-8")]
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(
-            [
-                Problem(
-                    where,
-                    f"invalid YAML: {problem}",
-                    "fix the syntax on that line (indentation, ':' and quotes)",
-                )
-            ]
-        ) from None
 
 
 def pydantic_problems(exc: ValidationError, file: Path, raw: Any) -> list[Problem]:
@@ -124,8 +104,12 @@ def _fix_for(err: Any) -> str:
         return f"use {ctx.get('expected')}"
     if kind == "string_pattern_mismatch":
         return "use letters, digits and '_', starting with a letter"
-    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "finite_number"):
-        return "use a number"
+    if kind == "finite_number":
+        return "use a finite number (.inf and .nan are not numbers a basin can hold)"
+    if kind in ("float_type", "int_type") and isinstance(err.get("input"), bool):
+        return "use a number (true and false are not numbers)"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        return "use a number" if "float" in kind else "use a whole number"
     if kind in ("bool_parsing", "bool_type"):
         return "use true or false"
     if kind == "string_type":
@@ -222,14 +206,27 @@ class _Csv:
         return f"{self.path}: line {line}" + (f", column {column}" if column else "")
 
 
-def _data_lines(path: Path) -> list[int]:
-    """File line numbers (1-based) of the data rows: not blank, not comments, after the header."""
+def _rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(file line, cells) of the header and data rows: not blank, without ``#`` comments."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return []
-    lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.split("#")[0].strip()]
-    return lines[1:]
+    rows = [(i + 1, line.split("#")[0]) for i, line in enumerate(text.splitlines())]
+    kept = [(n, line) for n, line in rows if line.strip()]
+    return [
+        (n, [c.strip() for c in cells])
+        for (n, _), cells in zip(kept, csv.reader([line for _, line in kept]), strict=True)
+    ]
+
+
+def _ragged_row(rows: list[tuple[int, list[str]]]) -> tuple[int, int] | None:
+    """(line, number of values) of the first data row without one value per column."""
+    width = len(rows[0][1]) if rows else 0
+    for number, cells in rows[1:]:
+        if len(cells) != width:
+            return number, len(cells)
+    return None
 
 
 def _read_csv(
@@ -246,7 +243,8 @@ def _read_csv(
         )
         return None
     try:
-        frame = pd.read_csv(path, comment="#", skipinitialspace=True)
+        # keep_default_na=False: a cell 'nan' or 'NA' is text to check, not a silent gap
+        frame = pd.read_csv(path, comment="#", skipinitialspace=True, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         problems.append(
@@ -254,7 +252,26 @@ def _read_csv(
         )
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
-    table = _Csv(path, frame, _data_lines(path))
+    rows = _rows(path)
+    table = _Csv(path, frame, [n for n, _ in rows[1:]])
+    header = rows[0][1] if rows else []
+    width = _ragged_row(rows)
+    if width is not None:  # pandas would take a long first row's first cell as an index
+        line, count = width
+        problems.append(
+            Problem(
+                f"{path}: line {line}",
+                f"{count} values for {len(header)} columns",
+                "one value per column (a ',' inside a number? use '.' for decimals)",
+            )
+        )
+        return None
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:  # pandas would rename the second one 'x.1' and the table would ignore it
+        problems.append(
+            Problem(f"{path}: line 1", f"column(s) {repeated} appear twice", "keep one of each")
+        )
+        return None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         problems.append(
@@ -274,7 +291,7 @@ def _read_csv(
     ok = True
     checked = list(frame.columns) if all_numeric else columns
     for col in checked:
-        empty = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
+        empty = frame[col].astype(str).str.strip() == ""  # a written "nan" is not empty
         if empty.any():
             position = int(np.flatnonzero(empty.to_numpy())[0])
             fix = "fill in a number" if col not in TEXT_COLUMNS else f"fill in the {col}"
@@ -284,7 +301,36 @@ def _read_csv(
         if col in TEXT_COLUMNS:
             frame[col] = frame[col].astype(str).str.strip()
             continue
+        if frame[col].dtype == bool:
+            problems.append(
+                Problem(
+                    table.where(0, col),
+                    f"= {bool(frame[col].iloc[0])}: true/false, not a number",
+                    "use a plain number",
+                )
+            )
+            ok = False
+            continue
         numbers = pd.to_numeric(frame[col], errors="coerce")
+        written_nan = frame[col].astype(str).str.strip().str.lower().str.lstrip("+-") == "nan"
+        huge = written_nan | (~numbers.isna() & ~(numbers.abs() <= MAX_MAGNITUDE))  # inf, 1e400
+        if huge.any():
+            position = int(np.flatnonzero(huge.to_numpy())[0])
+            value = float(numbers.iloc[position])
+            what = (
+                f"larger than {MAX_MAGNITUDE:g} in magnitude"
+                if np.isfinite(value)
+                else "not a finite number"
+            )
+            problems.append(
+                Problem(
+                    table.where(position, col),
+                    f"= {value:g}: {what}",
+                    "use a plain finite number (inf, nan and 1e400 are not quantities)",
+                )
+            )
+            ok = False
+            continue
         if numbers.isna().any():
             position = int(np.flatnonzero(numbers.isna().to_numpy())[0])
             problems.append(

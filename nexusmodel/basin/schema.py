@@ -9,12 +9,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict
 
-NonNeg = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-Monthly = Annotated[list[float], Field(min_length=12, max_length=12)]
+#: The largest magnitude of any number in an input file: far above any real basin's
+#: quantity (hm3, MW, ha, USD/m3, persons), far below where arithmetic overflows.
+MAX_MAGNITUDE = 1e12
+
+#: A finite number of an input file. ``true``, ``.inf``, ``.nan``, ``1e400`` and text are
+#: errors (pydantic would otherwise read ``true`` as 1.0 and keep infinities).
+Number = Annotated[float, Strict(), AllowInfNan(False), Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+#: A whole number of an input file (``true`` and ``2.5`` are errors).
+Whole = Annotated[int, Strict(), Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+#: ``true`` or ``false`` only (not 1, 0 or "yes").
+Flag = Annotated[bool, Strict()]
+
+NonNeg = Annotated[Number, Field(ge=0)]
+Positive = Annotated[Number, Field(gt=0)]
+Fraction = Annotated[Number, Field(ge=0, le=1)]
+PositiveFraction = Annotated[Number, Field(gt=0, le=1)]
+Monthly = Annotated[list[Number], Field(min_length=12, max_length=12)]
 
 NODE_TYPES = (
     "source",
@@ -43,16 +56,16 @@ class NodeBase(Spec):
     name: str
     country: str
     description: str = ""
-    position: tuple[float, float] | None = None  # schematic-map position (x, y), any units
+    position: tuple[Number, Number] | None = None  # schematic-map position (x, y), any units
 
 
 class PlantSpec(Spec):
     """A hydropower plant on a reservoir outlet; head comes from the reservoir level."""
 
     installed_mw: Positive
-    efficiency: Annotated[float, Field(gt=0, le=1)] = 0.88
+    efficiency: PositiveFraction = 0.88
     max_turbine_flow_m3s: Positive
-    tailwater_level_m: float
+    tailwater_level_m: Number
     energy_system: str | None = None  # defaults to the energy system of the node's country
 
 
@@ -79,7 +92,7 @@ class HydropowerNode(NodeBase):
 
     type: Literal["hydropower"]
     installed_mw: Positive
-    efficiency: Annotated[float, Field(gt=0, le=1)] = 0.88
+    efficiency: PositiveFraction = 0.88
     max_turbine_flow_m3s: Positive
     head_m: Positive
     energy_system: str | None = None
@@ -89,8 +102,8 @@ class IrrigationNode(NodeBase):
     """An irrigation district; areas by crop come from the irrigated-area table."""
 
     type: Literal["irrigation"]
-    conveyance_efficiency: Annotated[float, Field(gt=0, le=1)]
-    field_efficiency: Annotated[float, Field(gt=0, le=1)]
+    conveyance_efficiency: PositiveFraction
+    field_efficiency: PositiveFraction
     return_fraction: Fraction  # share of the losses (gross - net) that returns downstream
 
 
@@ -105,7 +118,7 @@ class MunicipalNode(NodeBase):
 class BenefitSegment(Spec):
     """One segment of a concave benefit curve: a share of the demand and its value."""
 
-    share: Annotated[float, Field(gt=0, le=1)]
+    share: PositiveFraction
     value_usd_per_m3: NonNeg
 
 
@@ -124,9 +137,9 @@ class EnvironmentNode(NodeBase):
     type: Literal["environment"]
     min_flow_m3s: Monthly | NonNeg = 0.0
     annual_target_hm3: NonNeg = 0.0
-    hard: bool = False
+    hard: Flag = False
     penalty_usd_per_m3: NonNeg = 0.5
-    terminal: bool = False  # a lake or sea: water that reaches it stays there
+    terminal: Flag = False  # a lake or sea: water that reaches it stays there
 
 
 class JunctionNode(NodeBase):
@@ -178,7 +191,7 @@ class LinkSpec(Spec):
     loss_fraction: Fraction = 0.0
     min_flow_m3s: NonNeg = 0.0  # soft: shortfall is a named slack with a penalty
     min_flow_penalty_usd_per_m3: NonNeg = 0.1
-    cost_usd_per_m3: float = 0.0
+    cost_usd_per_m3: Number = 0.0
 
     @property
     def id(self) -> str:
@@ -226,7 +239,7 @@ class BasinFile(Spec):
     description: str
     countries: list[str] = Field(min_length=1)
     reference_period: str
-    illustrative: bool = True
+    illustrative: Flag = True
     units: dict[str, str] = Field(default_factory=dict)  # the convention, for readers
     tables: dict[str, TableRef] = Field(default_factory=dict)
     nodes: list[Node] = Field(min_length=1)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,15 @@ def with_hydrology(scenario: Scenario, hydrology: object) -> Scenario:
     )
 
 
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def is_folder_name(name: str) -> bool:
+    """Whether an option's name is safe as the name of its folder of member files: one
+    plain path component (never '..', a separator or a leading '.' or '-')."""
+    return _FOLDER_NAME.fullmatch(name) is not None
+
+
 def _load(path: Scenario | str | Path) -> Scenario:
     return path if isinstance(path, Scenario) else load_scenario(path)
 
@@ -112,6 +122,17 @@ def make_plan(
             )
         )
     names = [s.name for s in loaded]
+    for s in loaded:
+        if not is_folder_name(s.name):
+            problems.append(
+                Problem(
+                    str(s.path),
+                    f"the option's name {s.name!r} (the file's stem) cannot name its folder of "
+                    "member files",
+                    "rename the file: letters, digits, '_', '-' and '.', starting with a "
+                    "letter or digit",
+                )
+            )
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(
             Problem(name, "two options have this name (file stem)", "rename one of the files")

@@ -27,6 +27,8 @@ import xarray as xr
 from rich.console import Console
 from rich.table import Table
 
+from nexusmodel.terminal import text
+
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 INDICATORS = (
     "objective_musd",
@@ -129,7 +131,7 @@ def robustness_table(summary: xr.Dataset, title: str = "Robustness across member
     """A rich table of :func:`robustness`, one row per option."""
     threshold = summary.attrs.get("winter_energy_threshold_gwh", np.nan)
     table = Table(
-        title=title,
+        title=text(title),
         caption=(
             "benefit and regret: million USD over the horizon. P: share of member-years with "
             "a terminal lake below its target (lake), towns short of water (towns), winter "
@@ -162,7 +164,7 @@ def robustness_table(summary: xr.Dataset, title: str = "Robustness across member
         row = summary.sel(option=option)
         at = q.sel(option=option) if q is not None else None
         table.add_row(
-            str(option),
+            text(option),  # an option's name comes from a file name
             f"{int(row['members_ok']) + int(row['failed'])} ({int(row['failed'])})",
             num(at.sel(quantile=0.5)) if at is not None else "-",
             f"{num(at.sel(quantile=0.05))}-{num(at.sel(quantile=0.95))}" if at is not None else "-",

@@ -15,8 +15,9 @@
    ``member`` dims (:mod:`nexusmodel.ensemble.combine`), the robustness summaries
    (:mod:`nexusmodel.ensemble.robustness`) are added, and the cube is renamed to ``output``.
 
-Workers: a :class:`distributed.LocalCluster` of ``workers`` processes with one thread each,
-an existing cluster (``scheduler="tcp://host:8786"``), or a ``client`` you already have.
+Workers: a :class:`distributed.LocalCluster` of ``workers`` processes with one thread each
+(on 127.0.0.1 and random ports, no dashboard), an existing cluster
+(``scheduler="tls://host:8786"``, with ``security`` for TLS), or a ``client`` you already have.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from rich.progress import (
 
 from nexusmodel.ensemble.combine import combine_members
 from nexusmodel.ensemble.members import run_batch
-from nexusmodel.ensemble.plan import EnsemblePlan, make_plan
+from nexusmodel.ensemble.plan import EnsemblePlan, is_folder_name, make_plan
 from nexusmodel.ensemble.robustness import robustness
 from nexusmodel.errors import InputError, NexusModelError, Problem
 from nexusmodel.results.io import atomic_path
@@ -85,6 +86,10 @@ def member_folder(output: str | Path) -> Path:
 
 
 def member_path(folder: Path, option: str, member: int) -> Path:
+    """``folder/<option>/member_00042.nc``; an option name that is not one plain folder name
+    (``..``, a separator) is a ValueError: member files never go outside ``folder``."""
+    if not is_folder_name(option):
+        raise ValueError(f"option name {option!r} is not a safe folder name")
     return folder / option / f"member_{member:05d}.nc"
 
 
@@ -163,34 +168,110 @@ def _batches(todo: list[tuple[str, int]], size: int) -> list[tuple[str, list[int
     return out
 
 
+#: HTTP routes of the local scheduler: a health check only (no dashboard, no task or
+#: worker pages); the scheduler always starts an HTTP server, on a random local port.
+LOCAL_HTTP_ROUTES = ["distributed.http.health"]
+
+
+def local_security() -> object | None:
+    """TLS with a certificate made for this run (only this process holds its key), if the
+    ``cryptography`` package is installed; else None (plain TCP on 127.0.0.1)."""
+    try:
+        from distributed.security import Security
+
+        return Security.temporary()
+    except ImportError:
+        return None
+
+
+def scheduler_security(config: str | Path | None) -> object | None:
+    """A :class:`distributed.security.Security` from a YAML file for ``--scheduler``.
+
+    Keys: ``tls_ca_file``, ``tls_client_cert``, ``tls_client_key`` (paths, relative to the
+    file) and ``require_encryption`` (default true). None: Dask's own configuration
+    (``distributed.comm.tls.*``, e.g. from ``DASK_DISTRIBUTED__COMM__TLS__CA_FILE``).
+    """
+    if config is None:
+        return None
+    from distributed.security import Security
+
+    from nexusmodel.basin.yaml_file import read_yaml
+
+    path = Path(config)
+    raw = read_yaml(path)
+    keys = ("tls_ca_file", "tls_client_cert", "tls_client_key")
+    problems = []
+    if not isinstance(raw, dict):
+        raw = {}
+        problems.append(Problem(str(path), "must be a mapping", "give " + ", ".join(keys)))
+    for key in raw:
+        if key not in (*keys, "require_encryption"):
+            problems.append(Problem(f"{path}: {key}", "unknown key", "use " + ", ".join(keys)))
+    files = {}
+    for key in keys:
+        value = raw.get(key)
+        file = path.parent / str(value) if value is not None else None
+        if file is None or not file.is_file():
+            problems.append(Problem(f"{path}: {key}", f"= {value!r}: no such file", "give a path"))
+        files[key] = str(file)
+    encrypt = raw.get("require_encryption", True)
+    if not isinstance(encrypt, bool):
+        problems.append(Problem(f"{path}: require_encryption", f"= {encrypt!r}", "true or false"))
+    if problems:
+        raise InputError(problems, title="invalid Dask security file")
+    return Security(**files, require_encryption=encrypt)
+
+
 @contextlib.contextmanager
 def dask_client(
-    workers: int | None = None, scheduler: str | None = None, client: object | None = None
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: object | None = None,
+    security: object | None = None,
 ) -> Iterator[object]:
     """The Dask client an ensemble uses: the caller's ``client``, one connected to
-    ``scheduler``, or a new LocalCluster of ``workers`` processes (default: CPUs - 1) with
-    one thread each and the workers' profiler off; what it creates it closes."""
+    ``scheduler`` (with ``security``, a :class:`distributed.security.Security`, for TLS), or
+    a new LocalCluster of ``workers`` processes (default: CPUs - 1) with one thread each and
+    the workers' profiler off; what it creates it closes.
+
+    The local cluster listens on 127.0.0.1 only, on random ports, with no dashboard, and
+    with TLS and a certificate made for the run when ``cryptography`` is installed.
+    """
     from distributed import Client, LocalCluster
 
     if client is not None:
         yield client
         return
     if scheduler is not None:
-        with Client(scheduler, timeout="30s") as c:
+        with Client(scheduler, timeout="30s", security=security) as c:
             yield c
         return
     n = workers or max(1, (os.cpu_count() or 2) - 1)
+    local = local_security()
     with (
         # the workers' statistical profiler keeps every stack it samples: ~0.2 MB a member
-        dask.config.set({"distributed.worker.profile.enabled": False}),
+        dask.config.set(
+            {
+                "distributed.worker.profile.enabled": False,
+                "distributed.scheduler.http.routes": LOCAL_HTTP_ROUTES,
+            }
+        ),
         LocalCluster(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
+            host="127.0.0.1",
+            scheduler_port=0,
+            protocol="tls://" if local is not None else "tcp://",
+            security=local,
             dashboard_address=None,
+            worker_dashboard_address=None,
+            # dashboard_address=None still starts an HTTP server on port 8787 of every
+            # interface: keep it on a random local port, without the dashboard
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         ) as cluster,
-        Client(cluster) as c,
+        Client(cluster, security=local) as c,
     ):
         yield c
 
@@ -278,6 +359,7 @@ def run_ensemble(
     output: str | Path,
     workers: int | None = None,
     scheduler: str | None = None,
+    security: object | None = None,
     client: object | None = None,
     batch_size: int | None = None,
     retry_failed: bool = False,
@@ -304,7 +386,7 @@ def run_ensemble(
     timings = {"plan": time.perf_counter() - start}
     run, lost = 0, list[str]()
     if todo:
-        with dask_client(workers, scheduler, client) as c:
+        with dask_client(workers, scheduler, client, security) as c:
             timings["cluster"] = time.perf_counter() - start - sum(timings.values())
             run, _, lost = _execute(c, plan, todo, folder, batch_size, console, show_progress)
             timings["members"] = time.perf_counter() - start - sum(timings.values())

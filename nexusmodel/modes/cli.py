@@ -10,11 +10,20 @@ from rich.table import Table
 from nexusmodel.modes import run_modes
 from nexusmodel.modes.foresight import format_table, reference_end_values, value_of_foresight
 from nexusmodel.modes.result import RunResult
+from nexusmodel.scenario import Scenario
+from nexusmodel.terminal import markup, text
 
 
-def run_command(console: Console, scenario: Path, mode: str | None, output: Path | None) -> None:
+def run_command(
+    console: Console,
+    scenario: Path,
+    mode: str | None,
+    output: Path | None,
+    loaded: Scenario | None = None,
+) -> None:
     """Run a scenario in its mode (or ``mode``; ``all``: the three), write the results and
-    print the summary (for ``all``: the value of foresight, one file per mode).
+    print the summary (for ``all``: the value of foresight, one file per mode). ``loaded``:
+    the scenario file already loaded (e.g. with a solver chosen on the command line).
 
     Default files: ``results/<stem>.nc`` for optimize, ``results/<stem>_<mode>.nc`` otherwise.
     """
@@ -22,10 +31,12 @@ def run_command(console: Console, scenario: Path, mode: str | None, output: Path
     from nexusmodel.results.summary import print_run_summary
     from nexusmodel.run import applied_scenario, modes_to_run
 
-    loaded, basin = applied_scenario(scenario)
+    loaded, basin = applied_scenario(loaded or scenario)
     modes = modes_to_run(loaded, mode)
-    shown = f"running {scenario} ..." if modes == ("optimize",) else None
-    with console.status(shown or f"running {scenario} ({mode or 'scenario'} mode) ..."):
+    shown = f"running {markup(scenario)}"
+    if modes != ("optimize",):
+        shown += f" ({mode or 'scenario'} mode)"
+    with console.status(f"{shown} ..."):
         runs = run_modes(basin, loaded.options, modes, loaded.provenance(basin))
     base = output.with_suffix("") if output is not None else Path("results") / scenario.stem
     if len(runs) == 1:
@@ -38,7 +49,7 @@ def run_command(console: Console, scenario: Path, mode: str | None, output: Path
         path = write_results(run.results, output or default)
         print_run_summary(console, run.results)
         _windows_line(console, run)
-        console.print(f"Results written to [bold]{path}[/bold]")
+        console.print(f"Results written to [bold]{markup(path)}[/bold]")
         return
     paths = [
         write_results(run.results, base.with_name(f"{base.name}_{name}.nc"))
@@ -50,7 +61,7 @@ def run_command(console: Console, scenario: Path, mode: str | None, output: Path
         reference_end_values(runs["optimize"].results),
         {name: run.seconds for name, run in runs.items()},
     )
-    table = Table(title=f"Value of foresight: {scenario.stem} (per year unless stated)")
+    table = Table(title=text(f"Value of foresight: {scenario.stem} (per year unless stated)"))
     table.add_column("indicator")
     for name in frame.columns:
         table.add_column(name, justify="right")
@@ -64,7 +75,7 @@ def run_command(console: Console, scenario: Path, mode: str | None, output: Path
     )
     for run in runs.values():
         _windows_line(console, run)
-    console.print("Results written to " + ", ".join(f"[bold]{p}[/bold]" for p in paths))
+    console.print("Results written to " + ", ".join(f"[bold]{markup(p)}[/bold]" for p in paths))
 
 
 def _windows_line(console: Console, run: RunResult) -> None:

@@ -47,7 +47,7 @@ def apply_scenario(basin: Basin, scenario: Scenario) -> Basin:
     problems = check_references(new, scenario)
     fail_if(problems, scenario)
     new = apply_network_policy(new, scenario)
-    return new.with_series(scenario_series(new, scenario))
+    return new.with_series(scenario_series(new, scenario)).with_origin(scenario.origin)
 
 
 def validate_scenario(path: str | Path) -> tuple[Scenario, Basin]:

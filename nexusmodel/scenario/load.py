@@ -63,6 +63,14 @@ class Scenario:
         )
         return replace(self, spec=self.spec.model_copy(update={"horizon": horizon}))
 
+    def with_solver(self, solver: str) -> Scenario:
+        """The same scenario solved by another known solver (the user's choice, not a file's)."""
+        from nexusmodel.solve.solvers import check_solver_name
+
+        name = check_solver_name(solver, "--solver")
+        solve = self.spec.solve.model_copy(update={"solver": name})
+        return replace(self, spec=self.spec.model_copy(update={"solve": solve}))
+
     def origin_of(self, dotted: str) -> Path | None:
         """The file that set a setting (``None``: a default), e.g. ``"climate.evaporation.all.mode"``.
 
@@ -255,6 +263,10 @@ def _find_parent(current: Path, parent: str) -> Path:
 # --------------------------------------------------------------------------- problems
 
 
+#: Labels pydantic gives the branches of a union in an error's location (not file keys).
+_UNION_LABEL = re.compile(r"^(constrained-)?(float|int|str|bool)$|\[")
+
+
 def _walk(loc: tuple[Any, ...], raw: Any) -> tuple[str, str, list[Any]]:
     """(shown location, origin key, schema path) of a pydantic error location.
 
@@ -279,7 +291,9 @@ def _walk(loc: tuple[Any, ...], raw: Any) -> tuple[str, str, list[Any]]:
             in_list = True
             path.append(key)
             node = item
-        elif isinstance(node, dict) and (key in node or last):
+        elif isinstance(node, dict) and (
+            key in node or (last and not _UNION_LABEL.match(str(key)))
+        ):
             shown.append(str(key))
             if not in_list:
                 origin_parts.append(str(key))
@@ -381,6 +395,8 @@ def _problem(err: Any, raw: dict[str, Any], scenario: Scenario) -> Problem:
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return Problem(where, f"= {value!r}: not a valid choice", f"valid choices: {expected}")
+    if kind in ("float_type", "int_type") and isinstance(value, bool):
+        return Problem(where, f"= {value!r}: true/false, not a number", "use a plain number")
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
         unit = unit_of(key)
         if isinstance(value, str) and unit:
@@ -390,6 +406,10 @@ def _problem(err: Any, raw: dict[str, Any], scenario: Scenario) -> Problem:
                 f"the unit is in the key name: write the value in {unit} without a unit",
             )
         return Problem(where, f"= {value!r}: {err['msg'].lower()}")
+    if kind == "finite_number":
+        return Problem(
+            where, f"= {value!r}: not a finite number", "use a plain number (.inf and .nan are not)"
+        )
     if kind == "value_error":
         message = str(err["msg"]).removeprefix("Value error, ")
         return Problem(where, message)

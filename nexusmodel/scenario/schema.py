@@ -14,12 +14,22 @@ basin (after the scenario's infrastructure changes) by :func:`nexusmodel.scenari
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
-from nexusmodel.basin.schema import LinkSpec, Node
-from nexusmodel.model.options import ModelOptions
+from nexusmodel.basin.schema import Flag, LinkSpec, Node, Number, Whole
+from nexusmodel.model.options import DEFAULT_PRIORITIES, ModelOptions
+from nexusmodel.solve.solvers import BUILT_IN, KNOWN_SOLVERS
 
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 SUMMER = (4, 5, 6, 7, 8, 9)
@@ -32,9 +42,14 @@ def _month(value: Any) -> Any:
     return value
 
 
-Month = Annotated[int, BeforeValidator(_month), Field(ge=1, le=12)]
-Pct = Annotated[float, Field(ge=-100)]  # a change in percent; -100 removes everything
+Month = Annotated[int, BeforeValidator(_month), Strict(), Field(ge=1, le=12)]
+Pct = Annotated[Number, Field(ge=-100)]  # a change in percent; -100 removes everything
 Mode = Literal["ramp", "step"]
+NonNeg = Annotated[Number, Field(ge=0)]
+#: An annual inflow statistic (km3/yr): all the world's rivers carry some 40,000 km3/yr.
+AnnualKm3 = Annotated[Number, Field(gt=0, le=100_000)]
+#: The years a horizon may span: the calendar of the results (nanosecond datetimes) ends in 2262.
+FIRST_YEAR, LAST_YEAR = 1800, 2260
 
 
 class Spec(BaseModel):
@@ -48,7 +63,17 @@ class Horizon(Spec):
     """Planning horizon: first month and number of years."""
 
     start: str = Field("2025-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
-    years: int = Field(30, ge=1, le=200)
+    years: Whole = Field(30, ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _calendar(self) -> Horizon:
+        first = int(self.start[:4])
+        if first < FIRST_YEAR or first + self.years - 1 > LAST_YEAR:
+            raise ValueError(
+                f"start {self.start!r} and {self.years} years: the horizon must lie within "
+                f"{FIRST_YEAR}-{LAST_YEAR} (the calendar of the results)"
+            )
+        return self
 
 
 class Hydrology(Spec):
@@ -61,12 +86,12 @@ class Hydrology(Spec):
     """
 
     kind: Literal["climatology", "historical", "stochastic"] = "climatology"
-    seed: int = Field(0, ge=0)
-    annual_mean_km3: float | None = Field(None, gt=0)
-    annual_p5_km3: float | None = Field(None, gt=0)  # annual total exceeded in 5 % of years
-    annual_p90_km3: float | None = Field(None, gt=0)  # annual total exceeded in 90 % of years
-    lag1_annual: float = Field(0.3, ge=-0.95, le=0.95)
-    noise_cv: float = Field(0.1, ge=0, le=1)  # month-to-month noise within a year
+    seed: Whole = Field(0, ge=0, le=2**32 - 1)
+    annual_mean_km3: AnnualKm3 | None = None
+    annual_p5_km3: AnnualKm3 | None = None  # annual total exceeded in 5 % of years
+    annual_p90_km3: AnnualKm3 | None = None  # annual total exceeded in 90 % of years
+    lag1_annual: Number = Field(0.3, ge=-0.95, le=0.95)
+    noise_cv: Number = Field(0.1, ge=0, le=1)  # month-to-month noise within a year
 
     @model_validator(mode="after")
     def _stochastic_needs_statistics(self) -> Hydrology:
@@ -115,8 +140,8 @@ class MonthlyChange(Spec):
 class Growth(Spec):
     """Compound growth (``rate_pct_per_year``) or a yearly path of factors ({year: factor})."""
 
-    rate_pct_per_year: float | None = Field(None, gt=-100)
-    path: dict[int, Annotated[float, Field(ge=0)]] | None = None
+    rate_pct_per_year: Number | None = Field(None, gt=-100)
+    path: dict[Whole, Annotated[Number, Field(ge=0)]] | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> Growth:
@@ -132,8 +157,8 @@ class Growth(Spec):
 class GdpDemand(Spec):
     """Industrial demand driven by GDP: factor (1 + g) ** (elasticity * years)."""
 
-    gdp_growth_pct_per_year: float = Field(gt=-100)
-    elasticity: float = Field(1.0, ge=-5, le=5)
+    gdp_growth_pct_per_year: Number = Field(gt=-100)
+    elasticity: Number = Field(1.0, ge=-5, le=5)
 
 
 class SeasonalPriceChange(Spec):
@@ -151,7 +176,7 @@ class SnowmeltShift(Spec):
     own. With ``ramp`` the fraction grows from 0 in the first year to ``fraction_pct``.
     """
 
-    fraction_pct: float = Field(ge=0, le=100)
+    fraction_pct: Number = Field(ge=0, le=100)
     from_months: list[Month] = Field(default_factory=lambda: [7, 8], min_length=1)
     to_months: list[Month] = Field(default_factory=lambda: [4, 5], min_length=1)
     nodes: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
@@ -159,6 +184,10 @@ class SnowmeltShift(Spec):
 
     @model_validator(mode="after")
     def _disjoint(self) -> SnowmeltShift:
+        for months in (self.from_months, self.to_months):
+            repeated = sorted({m for m in months if months.count(m) > 1})
+            if repeated:
+                raise ValueError(f"months {repeated} are listed more than once: list each once")
         both = sorted(set(self.from_months) & set(self.to_months))
         if both:
             raise ValueError(f"month(s) {both} are in both from_months and to_months")
@@ -198,10 +227,10 @@ class Climate(Spec):
 class Efficiency(Spec):
     """New irrigation efficiencies (0-1) or relative changes of the basin's (percent)."""
 
-    conveyance_efficiency: float | None = Field(None, gt=0, le=1)
-    field_efficiency: float | None = Field(None, gt=0, le=1)
-    conveyance_change_pct: float | None = Field(None, gt=-100)
-    field_change_pct: float | None = Field(None, gt=-100)
+    conveyance_efficiency: Number | None = Field(None, gt=0, le=1)
+    field_efficiency: Number | None = Field(None, gt=0, le=1)
+    conveyance_change_pct: Number | None = Field(None, gt=-100)
+    field_change_pct: Number | None = Field(None, gt=-100)
 
     @model_validator(mode="after")
     def _consistent(self) -> Efficiency:
@@ -224,25 +253,26 @@ class Efficiency(Spec):
 class EcologicalFlow(Spec):
     """An ecological flow rule at an environment node (replaces the basin file's values)."""
 
-    annual_target_hm3: float | None = Field(None, ge=0)
-    min_flow_m3s: (
-        Annotated[float, Field(ge=0)] | dict[Month, Annotated[float, Field(ge=0)]] | None
-    ) = None
-    hard: bool | None = None
-    penalty_usd_per_m3: float | None = Field(None, ge=0)
+    annual_target_hm3: NonNeg | None = None
+    min_flow_m3s: NonNeg | dict[Month, NonNeg] | None = None
+    hard: Flag | None = None
+    penalty_usd_per_m3: NonNeg | None = None
 
 
 class SeasonalRelease(Spec):
     """Share of a reservoir's annual release in ``months`` (default April-September)."""
 
     months: list[Month] = Field(default_factory=lambda: list(SUMMER), min_length=1, max_length=11)
-    min_share_pct: float | None = Field(None, ge=0, le=100)
-    max_share_pct: float | None = Field(None, ge=0, le=100)
-    hard: bool = True
-    penalty_usd_per_m3: float = Field(1.0, ge=0)
+    min_share_pct: Number | None = Field(None, ge=0, le=100)
+    max_share_pct: Number | None = Field(None, ge=0, le=100)
+    hard: Flag = True
+    penalty_usd_per_m3: NonNeg = 1.0
 
     @model_validator(mode="after")
     def _bounds(self) -> SeasonalRelease:
+        repeated = sorted({m for m in self.months if self.months.count(m) > 1})
+        if repeated:
+            raise ValueError(f"months {repeated} are listed more than once: list each once")
         if self.min_share_pct is None and self.max_share_pct is None:
             raise ValueError("give min_share_pct and/or max_share_pct")
         if (
@@ -259,19 +289,19 @@ class SeasonalRelease(Spec):
 class AgreedRelease(Spec):
     """Minimum releases by calendar month, e.g. {Jun: 500, Jul: 650} in ``unit``."""
 
-    minimum: dict[Month, Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    minimum: dict[Month, NonNeg] = Field(min_length=1)
     unit: Literal["m3/s", "hm3/month"] = "m3/s"
-    hard: bool = False
-    penalty_usd_per_m3: float = Field(1.0, ge=0)
+    hard: Flag = False
+    penalty_usd_per_m3: NonNeg = 1.0
 
 
 class SpillCapSpec(Spec):
     """Cap on water sent to a sink by spillways and rivers (return channels excluded)."""
 
-    max_hm3_per_year: float | None = Field(None, ge=0)
-    max_m3s: float | None = Field(None, ge=0)
-    hard: bool = True
-    penalty_usd_per_m3: float = Field(1.0, ge=0)
+    max_hm3_per_year: NonNeg | None = None
+    max_m3s: NonNeg | None = None
+    hard: Flag = True
+    penalty_usd_per_m3: NonNeg = 1.0
 
     @model_validator(mode="after")
     def _some(self) -> SpillCapSpec:
@@ -295,18 +325,18 @@ class Policy(Spec):
 
 
 class LevelAreaStorageRow(Spec):
-    level_m: float
-    area_km2: float = Field(ge=0)
-    storage_hm3: float = Field(ge=0)
+    level_m: Number
+    area_km2: NonNeg
+    storage_hm3: NonNeg
 
 
 class MunicipalRow(Spec):
-    population: float = Field(ge=0)
-    per_capita_l_per_day: float = Field(ge=0)
-    industrial_hm3_per_year: float = Field(0.0, ge=0)
+    population: NonNeg
+    per_capita_l_per_day: NonNeg
+    industrial_hm3_per_year: NonNeg = 0.0
 
 
-Monthly = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=12, max_length=12)]
+Monthly = Annotated[list[NonNeg], Field(min_length=12, max_length=12)]
 
 
 class EnergyRows(Spec):
@@ -322,7 +352,7 @@ class NewTables(Spec):
     inflows_m3s: dict[str, Monthly] = Field(default_factory=dict)  # new source: 12 months
     evaporation_mm: dict[str, Monthly] = Field(default_factory=dict)  # reservoir: 12 months
     level_area_storage: dict[str, list[LevelAreaStorageRow]] = Field(default_factory=dict)
-    irrigated_areas_ha: dict[str, dict[str, Annotated[float, Field(ge=0)]]] = Field(
+    irrigated_areas_ha: dict[str, dict[str, NonNeg]] = Field(
         default_factory=dict
     )  # district: {crop: ha}
     municipal: dict[str, MunicipalRow] = Field(default_factory=dict)
@@ -344,6 +374,83 @@ class Infrastructure(Spec):
         return self == Infrastructure()
 
 
+# --------------------------------------------------------------------------- solve options
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field's type is (optionally) a float or an int."""
+    args = typing.get_args(annotation) or (annotation,)
+    return any(a in (float, int) for a in args)
+
+
+class ScenarioSolve(ModelOptions):
+    """``solve:`` of a scenario file: the solve options, as a file may set them.
+
+    A file may name only the built-in solver (``highs``): another solver is the user's choice,
+    on the command line (``--solver``) or in Python, never a file's (a path would be run).
+    Numbers must be finite and not ``true``/``false``; priority ranks are by node type; a
+    rolling window keeps at most its own length; the rolling and simulate modes step by month.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_flags_for_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = cls.model_fields.get(str(key))
+                if field is not None and isinstance(value, bool) and _numeric(field.annotation):
+                    raise ValueError(f"{key} = {value}: use a number (true/false is not one)")
+        return data
+
+    @field_validator("priorities")
+    @classmethod
+    def _priority_types(cls, value: dict[str, int]) -> dict[str, int]:
+        known = (*DEFAULT_PRIORITIES, "reservoir")
+        unknown = sorted(k for k in value if k not in known)
+        if unknown:
+            raise ValueError(
+                f"unknown node type(s) {unknown}; rank any of " + ", ".join(known)
+            )
+        flags = sorted(k for k, v in value.items() if isinstance(v, bool))
+        if flags:
+            raise ValueError(f"ranks of {flags} must be whole numbers, not true/false")
+        bad = sorted(k for k, v in value.items() if not 1 <= v <= 9)
+        if bad:
+            raise ValueError(f"ranks of {bad} must be whole numbers from 1 to 9")
+        return value
+
+    @model_validator(mode="after")
+    def _mode_settings(self) -> ScenarioSolve:
+        if self.mode in ("rolling", "all") and self.keep_months > self.window_months:
+            raise ValueError(
+                f"keep_months {self.keep_months} > window_months {self.window_months}: "
+                "a rolling window keeps at most the months it solves"
+            )
+        if self.mode != "optimize" and self.step != "month":
+            raise ValueError(
+                f"mode {self.mode!r} steps month by month: use step: month, or mode: optimize "
+                f"for step: {self.step}"
+            )
+        return self
+
+    @field_validator("solver")
+    @classmethod
+    def _built_in_solver(cls, value: str) -> str:
+        if value == BUILT_IN:
+            return value
+        if value in KNOWN_SOLVERS:
+            raise ValueError(
+                f"= {value!r}: a scenario file may only use the built-in solver 'highs'; "
+                f"ask for {value} on the command line (nexusmodel run --solver {value})"
+            )
+        raise ValueError(
+            f"= {value!r}: not a solver name; a scenario file may only use 'highs' "
+            "(never a path or a program)"
+        )
+
+
 # --------------------------------------------------------------------------- the file
 
 
@@ -359,7 +466,7 @@ class ScenarioFile(Spec):
     climate: Climate = Climate()
     policy: Policy = Policy()
     infrastructure: Infrastructure = Infrastructure()
-    solve: ModelOptions = ModelOptions()
+    solve: ScenarioSolve = ScenarioSolve()
 
 
 #: Unit of a key, from its suffix (longest first), for messages about values given with units.

@@ -36,6 +36,7 @@ from nexusmodel.model.components.hydropower import (
 from nexusmodel.model.context import GWH_PER_HM3_M, BuildContext
 from nexusmodel.solve.diagnose import elastic_diagnosis
 from nexusmodel.solve.highs import HighsBackend, Solution
+from nexusmodel.solve.solvers import check_solver_name
 
 
 @dataclass
@@ -314,6 +315,7 @@ def _solve_with_pyomo(model: pyo.ConcreteModel, solver_name: str) -> SolveReport
     """Any solver Pyomo knows, through SolverFactory (fixed heads; duals imported)."""
     from nexusmodel.solve.pyomo_solution import PyomoSolution
 
+    check_solver_name(solver_name)  # a known name only: Pyomo would run a path as a program
     solver = pyo.SolverFactory(solver_name)
     if solver is None or not solver.available(exception_flag=False):
         raise SolverError(
