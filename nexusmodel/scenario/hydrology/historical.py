@@ -35,6 +35,7 @@ import argparse
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -274,19 +275,17 @@ def reconstruct(
             volume += (q * seconds).sum(axis=1) / 1e9
         return volume
 
+    def own_misfit(columns: Sequence[str], p5: float, p90: float, b: Exponents) -> float:
+        return _quantile_misfit(total_km3(group_flows(columns, b)), p5, p90)
+
     flows = {reference_column: reference.to_numpy().reshape(n_years, 12)}
     exponents: dict[str, Exponents] = {reference_column: (1.0, 1.0)}
     rest = next(g for g in groups if g.p5_km3 is None)
     for group in [g for g in groups if g is not rest]:
         assert group.p5_km3 is not None and group.p90_km3 is not None
-        p5, p90, columns = group.p5_km3, group.p90_km3, group.columns
-        pair = _fit_exponents(
-            lambda b, c=columns, p5=p5, p90=p90: _quantile_misfit(
-                total_km3(group_flows(c, b)), p5, p90
-            )
-        )
+        pair = _fit_exponents(partial(own_misfit, group.columns, group.p5_km3, group.p90_km3))
         exponents[group.name] = pair
-        flows.update(group_flows(columns, pair))
+        flows.update(group_flows(group.columns, pair))
     known = total_km3(flows)
     pair = _fit_exponents(
         lambda b: _quantile_misfit(
@@ -390,6 +389,50 @@ def write_table(result: Reconstruction, path: str | Path) -> None:
     Path(path).write_text(text + table.to_csv(lineterminator="\n"))
 
 
+#: Gauged series written as calibration observations: station -> (variable, model node, label).
+OBSERVED_SERIES = {
+    16294: ("total_inflow", "R_CHA", "gauge 16294 inflow to Charvak"),
+    16275: ("link_flow", "R_CHA>R_CHD", "gauge 16275 Chirchik at Chinaz"),
+}
+#: Short source of every row (the full citation is in the header and SOURCES.md).
+SOURCE = "Uzhydromet via riversCentralAsia"
+
+
+def observation_rows(gauged: pd.DataFrame, first_year: int, last_year: int) -> pd.DataFrame:
+    """Monthly means of :data:`OBSERVED_SERIES` as calibration observations (m3/s, mid-month).
+
+    Long format of :func:`nexusmodel.calibration.load_observations`; months without a value
+    (a missing decade) are left out.
+    """
+    rows = []
+    for code, (variable, node, label) in OBSERVED_SERIES.items():
+        series = monthly_discharge(gauged, code).dropna()
+        series = series[(series.index.year >= first_year) & (series.index.year <= last_year)]
+        for month, value in series.items():
+            rows.append(
+                (
+                    variable,
+                    node,
+                    f"{month + pd.Timedelta(days=14):%Y-%m-%d}",
+                    round(float(value), 2),
+                    "m3/s",
+                    f"{label}; {SOURCE}",
+                )
+            )
+    return pd.DataFrame(rows, columns=["variable", "node", "date", "value", "unit", "source"])
+
+
+OBSERVATIONS_HEADER = """\
+# OBSERVED monthly mean discharge of the Chirchik for calibration (m3/s; 10-day means weighted by days -> monthly, dated mid-month).
+# Source: Uzbek hydrometeorological service (Uzhydromet), as published in the GPL-3 R package hydrosolutions/riversCentralAsia
+# (inst/extdata/data_ChirchikRiver; T. Siegfried, B. Marti; data attributed to Uzhydromet / A. Yakovlev).
+# Gauge 16294: inflow to Charvak (Chatkal + Pskem + small tributaries). Gauge 16275: Chirchik at Chinaz near its mouth (regulated).
+# Compare with match="date" on the historical hydrology. Chinaz is below the Tashkent oasis withdrawals and includes its collector
+# returns and the Ugam; the model's lower-Chirchik link R_CHA>R_CHD does not (returns go straight to Chardara). See SOURCES.md section 2.
+# Rebuild: python -m nexusmodel.scenario.hydrology.historical GAUGED_CSV data/syr_darya
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: rebuild a basin's ``inflows_historical.csv`` from the gauged file."""
     parser = argparse.ArgumentParser(
@@ -401,6 +444,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--out", type=Path, help="output CSV (default BASIN/inflows_historical.csv)"
     )
+    parser.add_argument(
+        "--observations",
+        type=Path,
+        help="observations CSV (default BASIN/observations_chirchik.csv)",
+    )
     args = parser.parse_args(argv)
     from nexusmodel.basin.load import load_basin
 
@@ -409,6 +457,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     out = args.out or args.basin / "inflows_historical.csv"
     write_table(result, out)
     print(f"wrote {out}")
+    years = sorted(set(result.flows.index.year))
+    observed = observation_rows(read_gauged_discharge(args.gauged), years[0], years[-1])
+    obs_path = args.observations or args.basin / "observations_chirchik.csv"
+    Path(obs_path).write_text(
+        OBSERVATIONS_HEADER + observed.to_csv(index=False, lineterminator="\n")
+    )
+    print(f"wrote {obs_path} ({len(observed)} rows)")
     print(result.statistics.round(2).to_string())
 
 
