@@ -210,3 +210,41 @@ def test_rebuilding_from_the_gauged_file_gives_the_shipped_table(tmp_path):
     )
     assert (tmp_path / "h.csv").read_text() == (BASIN / "inflows_historical.csv").read_text()
     assert (tmp_path / "o.csv").read_text() == (BASIN / "observations_chirchik.csv").read_text()
+
+
+# --------------------------------------------------------------------------- block bootstrap
+
+
+def test_block_bootstrap_draws_whole_real_years_in_blocks(historical):
+    from nexusmodel.scenario.hydrology import fit_block_bootstrap
+
+    model = fit_block_bootstrap(historical, block_years=3)
+    # blocks never span the 1943-1945 gap: 1941 and 1942 cannot start a 3-year block
+    assert 1940 in model.block_starts and 1941 not in model.block_starts
+    assert 1942 not in model.block_starts and 2012 in model.block_starts
+    assert 2013 not in model.block_starts
+    flows = model.generate("2025-01-01", 7, seed=5)
+    assert flows.shape == (84, historical.shape[1])
+    drawn = model.draw_years(7, seed=5)
+    assert drawn[1] == drawn[0] + 1 and drawn[2] == drawn[0] + 2  # a block is consecutive
+    for k, year in enumerate(drawn):  # every generated year is a record year, all sites
+        np.testing.assert_array_equal(
+            flows.iloc[12 * k : 12 * k + 12].to_numpy(), historical.loc[str(year)].to_numpy()
+        )
+    assert model.generate("2025-01-01", 7, seed=5).equals(flows)
+    assert not model.generate("2025-01-01", 7, seed=6).equals(flows)
+    later = model.generate("2025-04-01", 1, seed=5)  # starts in April of the first drawn year
+    np.testing.assert_array_equal(later.to_numpy()[:9], flows.to_numpy()[3:12])
+
+
+def test_block_bootstrap_errors_are_clear(historical):
+    from nexusmodel.scenario.hydrology import fit_block_bootstrap
+
+    with pytest.raises(ValueError, match="block_years = 0: must be a whole number >= 1"):
+        fit_block_bootstrap(historical, block_years=0)
+    with pytest.raises(ValueError, match="block_years = 80: longer than every run"):
+        fit_block_bootstrap(historical, block_years=80)
+    bad = historical.loc["1990":"1994"].copy()
+    bad.iloc[5, 0] = -1.0
+    with pytest.raises(ValueError, match=r"column 'S_NAR' is negative at 1990-06"):
+        fit_block_bootstrap(bad, block_years=1)

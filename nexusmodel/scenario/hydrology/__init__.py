@@ -42,7 +42,8 @@ Units: flows are ``"m3/s"`` (rates; monthly volume = q * days_in_month * 86 400 
 volumes ``"hm3"`` / ``"km3"``. Annual volumes (:func:`annual_totals`) are in km3 or hm3.
 
 Modules: :mod:`~.common` (units, checks, :func:`annual_totals`), :mod:`~.thomas_fiering`,
-:mod:`~.annual_scaling`. scipy is imported only inside the fitting functions, so importing this
+:mod:`~.annual_scaling`, :mod:`~.bootstrap` (block bootstrap of whole years of a record) and
+:mod:`~.historical` (a basin's gauged and reconstructed year-by-year inflows). scipy is imported only inside the fitting functions, so importing this
 package (every basin run does, through the scenario layer) does not load it.
 """
 
@@ -50,6 +51,7 @@ from nexusmodel.scenario.hydrology.annual_scaling import (
     AnnualScalingModel,
     fit_to_annual_statistics,
 )
+from nexusmodel.scenario.hydrology.bootstrap import BlockBootstrapModel, fit_block_bootstrap
 from nexusmodel.scenario.hydrology.common import (
     ANNUAL_UNITS,
     FLOW_UNITS,
@@ -65,8 +67,10 @@ __all__ = [
     "MEAN_DAYS",
     "SECONDS_PER_DAY",
     "AnnualScalingModel",
+    "BlockBootstrapModel",
     "MonthlyModel",
     "annual_totals",
+    "fit_block_bootstrap",
     "fit_thomas_fiering",
     "fit_to_annual_statistics",
 ]
