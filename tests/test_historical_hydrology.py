@@ -181,6 +181,7 @@ def test_dry_years_are_dry(annual):
 
 def test_historical_scenario_runs_the_real_years(basin):
     scenario = load_scenario(ROOT / "scenarios" / "historical.yaml")
+    assert "reconstructed" in str(scenario.provenance(basin)["hydrology"])  # results attrs
     series = apply_scenario(basin, scenario).series
     assert series.months[0] == pd.Timestamp("1985-01-01")
     assert series.months[-1] == pd.Timestamp("2014-12-01")
