@@ -43,8 +43,9 @@ volumes ``"hm3"`` / ``"km3"``. Annual volumes (:func:`annual_totals`) are in km3
 
 Modules: :mod:`~.common` (units, checks, :func:`annual_totals`), :mod:`~.thomas_fiering`,
 :mod:`~.annual_scaling`, :mod:`~.bootstrap` (block bootstrap of whole years of a record) and
-:mod:`~.historical` (a basin's gauged and reconstructed year-by-year inflows). scipy is imported only inside the fitting functions, so importing this
-package (every basin run does, through the scenario layer) does not load it.
+:mod:`~.historical` (a basin's gauged and reconstructed year-by-year inflows). scipy is
+imported only inside the fitting functions, so importing this package (every basin run does,
+through the scenario layer) does not load it.
 """
 
 from nexusmodel.scenario.hydrology.annual_scaling import (
