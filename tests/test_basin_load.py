@@ -83,8 +83,8 @@ def test_syr_darya_toktogul_is_1200_mw_on_19_5_km3(syr: Basin) -> None:
 
 def test_syr_darya_network_shape(syr: Basin) -> None:
     assert syr.spec.countries == ["KG", "UZ", "TJ", "KZ"]
-    assert len(syr.spec.nodes) == 33
-    assert len(syr.water_node_ids) == 29
+    assert len(syr.spec.nodes) == 35  # 8 irrigation districts since issue 11 (D_KGF, D_MAK)
+    assert len(syr.water_node_ids) == 31
     assert syr.spec.illustrative
     terminal = [n.id for n in syr.nodes_of_type("environment") if n.terminal]  # type: ignore[union-attr]
     assert terminal == ["E_NAS"]
@@ -105,7 +105,8 @@ def test_syr_darya_summary_agrees_with_the_files(syr: Basin) -> None:
     assert total[AREA] == pytest.approx(areas.area_ha.sum() / 1000)
     assert total[AREA] == pytest.approx(3130, abs=5)  # ~3.12 Mha irrigated in 2015
     nodes = summary["nodes"]
-    assert int(nodes.to_numpy().sum()) == 33
+    assert int(nodes.to_numpy().sum()) == 35
+    assert nodes.loc["irrigation"].to_dict() == {"KG": 1, "KZ": 3, "TJ": 1, "UZ": 3}
     assert nodes.loc["reservoir"].sum() == 6
 
 

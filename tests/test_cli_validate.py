@@ -140,7 +140,7 @@ def test_readme_command_validates_the_syr_darya_example() -> None:
     result = validate("data/syr_darya", cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "Syr Darya: 33 nodes, 40 links - valid" in out
+    assert "Syr Darya: 35 nodes, 45 links - valid" in out
     assert "Natural inflow: 37.17 km3/yr" in out
     total = next(line for line in out.splitlines() if "total" in line).split()
     assert total[1:10:2] == ["total", "37.2", "35.6", "4,058.0", "3,130.0"]
@@ -159,4 +159,4 @@ def test_installed_console_script_validates_the_example() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Syr Darya: 33 nodes, 40 links - valid" in result.stdout
+    assert "Syr Darya: 35 nodes, 45 links - valid" in result.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -58,7 +60,19 @@ def test_inconsistent_statistics_name_the_hydrology(tmp_path):
 
 def test_historical_without_a_table_is_explained(tmp_path):
     path = root_scenario(tmp_path, "hydrology: {kind: historical}\n")
+    basin = syr_darya()  # the shipped basin has a historical table: take it away
+    basin = dataclasses.replace(
+        basin, tables=dataclasses.replace(basin.tables, inflows_historical=None)
+    )
     with pytest.raises(
         InputError, match="hydrology.kind: = 'historical': the basin has no historical"
+    ):
+        apply_scenario(basin, load_scenario(path))
+
+
+def test_historical_outside_the_record_is_explained(tmp_path):
+    path = root_scenario(tmp_path, "hydrology: {kind: historical}\n")  # 2025-01, 10 years
+    with pytest.raises(
+        InputError, match=r"the historical inflows cover 1932-01 to 2014-12, not the horizon"
     ):
         apply_scenario(syr_darya(), load_scenario(path))
