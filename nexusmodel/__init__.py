@@ -9,8 +9,9 @@ The names a modeller needs, importable from the package itself::
     nm.write_report([run], "report.html")
 
 - the pipeline: :func:`load_basin`, :func:`load_scenario`, :func:`apply_scenario`,
-  :func:`build_model`, :func:`solve`, :func:`extract_results`, or all of it in one call:
-  :func:`run_scenario` (returns a :class:`RunResult`);
+  :func:`build_model`, :func:`extract_results` (the solve step is
+  ``nexusmodel.solve.solve``: ``nexusmodel.solve`` is the subpackage), or all of it in one
+  call: :func:`run_scenario` (returns a :class:`RunResult`);
 - many runs: :func:`compare` (scenarios side by side), :func:`run_ensemble` (hydrology
   members x policy options on Dask), :func:`trade_off_frontier` (sector trade-offs);
 - results for people: the indicators of :mod:`nexusmodel.indicators` (``supply_coverage``,
@@ -24,8 +25,6 @@ imported only by what needs them).
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing would cost a few ms
 if TYPE_CHECKING:
@@ -104,7 +103,6 @@ __all__ = [
     "load_scenario",
     "apply_scenario",
     "build_model",
-    "solve",
     "extract_results",
     "read_results",
     "write_results",
@@ -152,40 +150,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-class _CallableSubpackage(types.ModuleType):
-    """The ``nexusmodel.solve`` subpackage, callable as its :func:`~nexusmodel.solve.solve`.
-
-    ``nexusmodel.solve`` names both the subpackage and the pipeline's solve step; Python sets
-    the subpackage as the package attribute whenever it is imported, so a plain re-export
-    would be replaced by the module. Calling the module instead keeps both working:
-    ``nexusmodel.solve(model)`` and ``nexusmodel.solve.update``.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.solve(*args, **kwargs)
-
-
-class _Package(types.ModuleType):
-    """This package's module type: ``solve`` reads as the callable subpackage (unless a
-    caller sets ``nexusmodel.solve`` to something else, e.g. a test's stand-in)."""
-
-    @property
-    def solve(self) -> Any:
-        if "_solve_override" in self.__dict__:
-            return self.__dict__["_solve_override"]
-        module = importlib.import_module("nexusmodel.solve")
-        if not isinstance(module, _CallableSubpackage):
-            module.__class__ = _CallableSubpackage
-        return module
-
-    @solve.setter
-    def solve(self, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and value.__name__ == "nexusmodel.solve":
-            self.__dict__.pop("_solve_override", None)  # the import system records the subpackage
-        else:
-            self.__dict__["_solve_override"] = value
-
-
-sys.modules[__name__].__class__ = _Package
