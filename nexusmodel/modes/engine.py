@@ -21,8 +21,8 @@ from nexusmodel.basin.basin import Basin
 from nexusmodel.errors import InfeasibleError, SolverError
 from nexusmodel.model import build_model
 from nexusmodel.model.components import reservoir
-from nexusmodel.model.components.hydropower import Taylor, head_at, taylor_expansion
 from nexusmodel.model.context import BuildContext
+from nexusmodel.model.heads import fixed_expansion, initial_storage_hm3, taylor_expansion
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.modes.seasons import SeasonAccounts
 from nexusmodel.modes.stitch import (
@@ -38,10 +38,11 @@ from nexusmodel.modes.window import (
     WindowStats,
 )
 from nexusmodel.results import extract_results
-from nexusmodel.solve import HeadLinearization, SolveReport, _slp
+from nexusmodel.solve import SolveReport
 from nexusmodel.solve.diagnose import elastic_diagnosis
 from nexusmodel.solve.highs import INF
 from nexusmodel.solve.lpdata import layout
+from nexusmodel.solve.slp import HeadLinearization, iterate
 from nexusmodel.solve.update import update_initial_storage
 
 
@@ -80,15 +81,6 @@ class Reference:
 
 
 # --------------------------------------------------------------------------- the window loop
-
-
-class WindowHeads(HeadLinearization):
-    """The head linearization of a window model. The window's heads are read from the
-    expansions (``record_heads``), so the Pyomo parameters are not copied after each solve:
-    that copy is a third of the head iteration's own time in a 12-month window."""
-
-    def sync_parameters(self) -> None:
-        return None
 
 
 class WindowPolicy:
@@ -228,7 +220,7 @@ class WindowRun:
         sol = backend.solution()
         if lin.plants and self.policy.heads == "slp" and opts.head == "slp":
             start = time.perf_counter()
-            sol, n, its, secs = _slp(lin, sol, opts)
+            sol, n, its, secs = iterate(lin, sol, opts)
             self.stats.slp_python_seconds += time.perf_counter() - start - secs
             self.stats.slp_iterations += n
             self.stats.iterations += its
@@ -237,18 +229,18 @@ class WindowRun:
 
     # ----- heads
     def _heads(self, wm: WindowModel, win: Window) -> HeadLinearization:
-        lin = WindowHeads(wm.model, wm.backend)
+        # the window's heads are read from lin.expansions (record_heads): no copy into Pyomo
+        lin = HeadLinearization(wm.model, wm.backend, sync=False)  # type: ignore[arg-type]
         if not lin.plants:
             return lin
         ctx: BuildContext = wm.model.context
         n_t = win.length
         expansions = []
         for p in lin.plants:
-            s0 = ctx.basin.nodes[p.node].initial_storage_hm3  # type: ignore[union-attr]
             if self.policy.heads == "start" or self.options.head != "slp":
-                head = np.full(n_t, float(head_at(ctx, p, s0)))
-                expansions.append(Taylor(head, np.zeros(n_t), np.zeros(n_t)))
+                expansions.append(fixed_expansion(ctx, p))
                 continue
+            s0 = initial_storage_hm3(ctx, p)
             # no guess yet: the build's point (initial storage, half the turbine capacity)
             half = 0.5 * ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t)
             storage_guess, turbine_guess = self.guess.get(p.node, (np.zeros(0), np.zeros(0)))
@@ -374,7 +366,7 @@ class WindowRun:
             for k in self._deciding:
                 self.decided[:, first + k] = area[:, k]
         if lin.plants:
-            expansions = getattr(lin, "expansions", None) or []
+            expansions = lin.expansions
             res_ids = list(wm.model.reservoir.ids)
             turbine = values(lay.cols["turbine"])
             plant_ids = list(wm.model.hydropower.ids)

@@ -148,15 +148,7 @@ class BatchedBackend:
     def __init__(self, backend: HighsBackend) -> None:
         self.wrapped = backend
         self.cpu_seconds = 0.0  # processor time inside HiGHS runs
-        self.cold_seconds = 0.0  # the model's first (cold) run
         self._pending: dict[str, list[tuple[np.ndarray, ...]]] = {"row": [], "col": [], "cost": []}
-
-    @property
-    def last_seconds(self) -> float:
-        """The last run's time, but never below the model's cold first run: the head
-        iteration compares its warm re-solves with "the cold first solve", and a window's
-        first solve is itself warm (the model solved the same calendar window before)."""
-        return max(float(getattr(self.wrapped, "last_seconds", 0.0)), self.cold_seconds)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.wrapped, name)
@@ -199,8 +191,6 @@ class BatchedBackend:
         start = time.process_time()
         out = self.wrapped.run(*args, **kwargs)  # type: ignore[arg-type]
         self.cpu_seconds += time.process_time() - start
-        if not self.cold_seconds:
-            self.cold_seconds = out[1]
         return out
 
     def solution(self) -> object:

@@ -68,6 +68,7 @@ class HighsBackend:
     last_seconds: float = 0.0  # wall time of the last run
     last_algorithm: str = ""  # "simplex" or "ipm": what the last run used
     last_warm: bool = False  # whether the last run started from a basis
+    cold_iterations: int = 0  # iterations of the last run that started without a basis
 
     @classmethod
     def from_model(cls, model: pyo.ConcreteModel, threads: int = 1) -> HighsBackend:
@@ -181,6 +182,8 @@ class HighsBackend:
         self.last_seconds = seconds
         self.last_algorithm = algorithm
         self.last_warm = has_basis and algorithm != "ipm"
+        if not has_basis:
+            self.cold_iterations = self._iterations
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return "optimal", seconds

@@ -33,14 +33,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.environ as pyo
 
 from nexusmodel.basin.basin import BasinSeries
 from nexusmodel.model.balance import exogenous_inflow_hm3
-from nexusmodel.model.components import hydropower, reservoir
+from nexusmodel.model.components import reservoir
 from nexusmodel.model.context import BuildContext
+from nexusmodel.model.options import ModelOptions
 from nexusmodel.solve.highs import INF, HighsBackend
 from nexusmodel.solve.lpdata import (
     SeriesData,
@@ -51,7 +53,11 @@ from nexusmodel.solve.lpdata import (
     push_series_data,
     series_data,
 )
+from nexusmodel.solve.slp import HeadLinearization, built_with_taylor, start_heads
 from nexusmodel.timeaxis import make_time_axis
+
+if TYPE_CHECKING:
+    from nexusmodel.solve import SolveReport
 
 __all__ = [
     "EndRule",
@@ -271,29 +277,14 @@ def _push_end_rows(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
 
 
 def reset_heads(
-    model: pyo.ConcreteModel, backend: HighsBackend, options: object | None = None
+    model: pyo.ConcreteModel, backend: HighsBackend, options: ModelOptions | None = None
 ) -> None:
     """Put the reservoir plants' energy rows back where a build puts them, for the current
     initial storage: expanded around it with half the turbine capacity (head iteration), or
     at its head (``head="fixed"``). A re-solve from there follows the path of a fresh build."""
-    from nexusmodel.solve import HeadLinearization
-
-    ctx: BuildContext = model.context
-    opts = options or ctx.options
+    opts = options or model.context.options
     lin = HeadLinearization(model, backend)
-    if not lin.plants:
-        return
-    if hasattr(model.hydropower, "storage_coef") and opts.head == "slp":  # type: ignore[attr-defined]
-        lin.apply([hydropower.initial_expansion(ctx, p) for p in lin.plants])
-    else:
-        n_t = len(ctx.axis)
-        expansions = []
-        for p in lin.plants:
-            s0 = ctx.basin.nodes[p.node].initial_storage_hm3  # type: ignore[union-attr]
-            head = np.full(n_t, float(hydropower.head_at(ctx, p, s0)))
-            expansions.append(hydropower.Taylor(head, np.zeros(n_t), np.zeros(n_t)))
-        lin.apply(expansions)
-    lin.sync_parameters()
+    start_heads(lin, built_with_taylor(model) and opts.head == "slp", sync=True)
 
 
 def set_end_storage_value(
@@ -398,10 +389,10 @@ def update_series(
 def resolve(
     model: pyo.ConcreteModel,
     backend: HighsBackend,
-    options: object | None = None,
+    options: ModelOptions | None = None,
     *,
     fresh_heads: bool = True,
-) -> object:
+) -> SolveReport:
     """Re-solve a model after updates, warm from the last basis, with the head iteration.
 
     With ``fresh_heads`` the energy rows of reservoir plants start from the build's point
@@ -410,12 +401,12 @@ def resolve(
     :class:`~nexusmodel.solve.SolveReport` like :func:`nexusmodel.solve.solve` (raises
     :class:`~nexusmodel.errors.InfeasibleError` with the diagnosis if infeasible).
     """
-    from nexusmodel.solve import HeadLinearization, finish_solve
+    from nexusmodel.solve import finish_solve
 
     ctx: BuildContext = model.context
     opts = options or ctx.options
     if fresh_heads:
         reset_heads(model, backend, opts)
     lin = HeadLinearization(model, backend)
-    status, seconds = backend.run(opts.algorithm, opts.time_limit_s)  # type: ignore[attr-defined]
+    status, seconds = backend.run(opts.algorithm, opts.time_limit_s)
     return finish_solve(model, backend, lin, status, {"solve": seconds}, opts)

@@ -27,7 +27,8 @@ than any GWh is worth, so it is never used to make energy. Both are 0 at a conve
 where the plane is the exact energy.
 
 The build expands around the initial storage with half the turbine capacity; the solve
-(``nexusmodel.solve``) re-expands around each solution (successive linear programming).
+re-expands around each solution (successive linear programming, :mod:`nexusmodel.solve.slp`).
+The heads and the expansions themselves are numbers only: :mod:`nexusmodel.model.heads`.
 With ``ModelOptions.head == "fixed"`` the storage terms (and ``cut``, ``lift``) are left
 out: H stays at the head of the initial storage.
 
@@ -38,16 +39,45 @@ the LP it solved.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from nexusmodel.basin.schema import HydropowerNode, ReservoirNode
 from nexusmodel.model.arrays import on_nodes
 from nexusmodel.model.context import GWH_PER_HM3_M, BuildContext, Term
 from nexusmodel.model.expr import linear
+from nexusmodel.model.heads import (  # the heads and their expansions (numpy), re-exported
+    Plant,
+    Taylor,
+    head_at,
+    head_from_storage,
+    initial_expansion,
+    initial_heads,
+    max_head,
+    plants,
+    taylor_expansion,
+)
+
+__all__ = [
+    "CUT_COST",
+    "NAME",
+    "Plant",
+    "Taylor",
+    "add_to_model",
+    "balance_rhs",
+    "balance_terms",
+    "cut_cost",
+    "extract",
+    "head_at",
+    "head_from_storage",
+    "initial_expansion",
+    "initial_heads",
+    "lift_cost",
+    "max_head",
+    "objective",
+    "plants",
+    "taylor_expansion",
+]
 
 NAME = "hydropower"
 #: Least cost (MUSD per GWh, i.e. 10 USD/MWh) of energy the Taylor plane promises beyond what
@@ -78,134 +108,6 @@ def lift_cost(ctx: BuildContext) -> float:
     if ctx.options.objective == "priority":
         worth += ctx.priority_weight("hydropower")
     return 2.0 * max(worth, 0.5)
-
-
-class Plant(NamedTuple):
-    node: str
-    reservoir: bool
-    installed_mw: float
-    efficiency: float
-    max_turbine_flow_m3s: float
-    head_m: float  # fixed head, or nan for reservoir plants
-    tailwater_level_m: float  # nan for run-of-river plants
-    energy_system: str
-
-
-def plants(ctx: BuildContext) -> list[Plant]:
-    """Every plant in the basin, in node order."""
-    out = []
-    for node in ctx.basin.spec.nodes:
-        if isinstance(node, ReservoirNode) and node.hydropower is not None:
-            hp = node.hydropower
-            out.append(
-                Plant(
-                    node.id,
-                    True,
-                    hp.installed_mw,
-                    hp.efficiency,
-                    hp.max_turbine_flow_m3s,
-                    np.nan,
-                    hp.tailwater_level_m,
-                    ctx.basin.energy_system_of(node),
-                )
-            )
-        elif isinstance(node, HydropowerNode):
-            out.append(
-                Plant(
-                    node.id,
-                    False,
-                    node.installed_mw,
-                    node.efficiency,
-                    node.max_turbine_flow_m3s,
-                    node.head_m,
-                    np.nan,
-                    ctx.basin.energy_system_of(node),
-                )
-            )
-    return out
-
-
-def head_from_storage(
-    ctx: BuildContext, plant: Plant, storage_start: np.ndarray, storage_end: np.ndarray
-) -> np.ndarray:
-    """Head (m) over a step: level at the mean storage of the step minus the tailwater level."""
-    return head_at(ctx, plant, (np.asarray(storage_start) + np.asarray(storage_end)) / 2.0)
-
-
-def head_at(ctx: BuildContext, plant: Plant, storage: np.ndarray | float) -> np.ndarray:
-    """Head (m) at a storage (hm3): level from the level-area-storage table minus tailwater."""
-    from nexusmodel.model.components.reservoir import level_of
-
-    return np.maximum(
-        level_of(ctx, plant.node, np.asarray(storage, float)) - plant.tailwater_level_m, 0.0
-    )
-
-
-def head_slope(ctx: BuildContext, plant: Plant, storage: np.ndarray) -> np.ndarray:
-    """dH/dS (m per hm3) at a storage: central difference over 0.1 % of the active storage."""
-    node = ctx.basin.nodes[plant.node]
-    delta = 1e-3 * max(node.capacity_hm3 - node.dead_storage_hm3, 1.0)  # type: ignore[union-attr]
-    storage = np.asarray(storage, float)
-    return (head_at(ctx, plant, storage + delta) - head_at(ctx, plant, storage - delta)) / (
-        2.0 * delta
-    )
-
-
-def max_head(ctx: BuildContext, plant: Plant) -> float:
-    """Head (m) at full storage: no step of the plant can use a higher one."""
-    return float(head_at(ctx, plant, ctx.basin.nodes[plant.node].capacity_hm3))  # type: ignore[union-attr]
-
-
-class Taylor(NamedTuple):
-    """The energy row of a reservoir plant expanded around (Sbar0, q0), on every step."""
-
-    head: np.ndarray  # H0 = H(Sbar0) (m): coefficient k * H0 of the turbine flow
-    storage_coef: np.ndarray  # k * q0 * dH/dS(Sbar0) / 2 (GWh/hm3): of S[t] and of S[t-1]
-    rhs: np.ndarray  # right-hand side (GWh): - k q0 dH/dS Sbar0 (+ the S[-1] term at t = 0)
-
-
-def taylor_expansion(
-    ctx: BuildContext,
-    plant: Plant,
-    storage_start: np.ndarray,
-    storage_end: np.ndarray,
-    turbine: np.ndarray,
-) -> Taylor:
-    """Coefficients of ``E - k H0 q - c S[t] - c S[t-1] = rhs`` around the given point.
-
-    That row is E = k * (H0 * q + q0 * dH/dS * (Sbar - Sbar0)). S[-1] is the initial
-    storage, a constant: its term sits in the right-hand side of the first step. A turbine
-    flow under 0.1 % of the turbine capacity counts as none (and a storage coefficient
-    under 1e-8 GWh/hm3 as 0): such specks only make the LP harder to solve.
-    """
-    sbar0 = (np.asarray(storage_start, float) + np.asarray(storage_end, float)) / 2.0
-    k = GWH_PER_HM3_M * plant.efficiency
-    head = head_at(ctx, plant, sbar0)
-    q0 = np.asarray(turbine, float)
-    q0 = np.where(q0 < 1e-3 * ctx.m3s_to_hm3(plant.max_turbine_flow_m3s), 0.0, q0)
-    coef = k * q0 * head_slope(ctx, plant, sbar0) / 2.0
-    coef = np.where(np.abs(coef) < 1e-8, 0.0, coef)
-    rhs = -2.0 * coef * sbar0
-    rhs[0] += coef[0] * ctx.basin.nodes[plant.node].initial_storage_hm3  # type: ignore[union-attr]
-    return Taylor(head, coef, rhs)
-
-
-def initial_heads(ctx: BuildContext) -> np.ndarray:
-    """Heads (plants x steps) to start from: fixed heads, or the head at initial storage."""
-    heads = np.zeros((len(plants(ctx)), len(ctx.axis)))
-    for i, p in enumerate(plants(ctx)):
-        if p.reservoir:
-            s0 = np.full(len(ctx.axis), ctx.basin.nodes[p.node].initial_storage_hm3)  # type: ignore[union-attr]
-            heads[i] = head_from_storage(ctx, p, s0, s0)
-        else:
-            heads[i] = p.head_m
-    return heads
-
-
-def initial_expansion(ctx: BuildContext, plant: Plant) -> Taylor:
-    """Taylor point of the build: initial storage on every step, half the turbine capacity."""
-    s0 = np.full(len(ctx.axis), ctx.basin.nodes[plant.node].initial_storage_hm3)  # type: ignore[union-attr]
-    return taylor_expansion(ctx, plant, s0, s0, 0.5 * ctx.m3s_to_hm3(plant.max_turbine_flow_m3s))
 
 
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
