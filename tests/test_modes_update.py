@@ -175,7 +175,7 @@ def rich_basin(n_months: int = 24, start: str = "2030-01", end_storage: str = "i
 
 def _lp(model: pyo.ConcreteModel, backend: HighsBackend) -> tuple[dict, dict, dict]:
     """The LP by Pyomo names, year labels replaced by their position among the model's."""
-    from nexusmodel.solve.lpdata import layout
+    from nexusmodel.solve.live import layout
 
     years = layout(model, backend).build_years
 

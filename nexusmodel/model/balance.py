@@ -29,17 +29,31 @@ def exogenous_inflow_hm3(ctx: BuildContext) -> np.ndarray:
     return out
 
 
+def balance_rhs_hm3(ctx: BuildContext, components: Sequence[object] | None = None) -> np.ndarray:
+    """Right-hand side of every water-balance row (water nodes x steps, hm3): exogenous
+    inflow plus each component's constants (reservoir evaporation from the fitted area's
+    constant term, and the initial storage on the first step). Read by the build and by
+    the in-place updates alike."""
+    if components is None:
+        from nexusmodel.model import COMPONENTS as components
+
+    rhs = exogenous_inflow_hm3(ctx)
+    row_of = {n: i for i, n in enumerate(ctx.water_nodes)}
+    for component in components:
+        for node, values in component.balance_rhs(ctx).items():  # type: ignore[attr-defined]
+            rhs[row_of[node]] += values
+    return rhs
+
+
 def add_water_balance(
     m: pyo.ConcreteModel, ctx: BuildContext, components: Sequence[object]
 ) -> None:
     terms: dict[str, list[Term]] = defaultdict(list)
-    rhs = exogenous_inflow_hm3(ctx)
+    rhs = balance_rhs_hm3(ctx, components)
     row_of = {n: i for i, n in enumerate(ctx.water_nodes)}
     for component in components:
         for term in component.balance_terms(m, ctx):  # type: ignore[attr-defined]
             terms[term.node].append(term)
-        for node, values in component.balance_rhs(ctx).items():  # type: ignore[attr-defined]
-            rhs[row_of[node]] += values
     m.nodes = pyo.Set(initialize=ctx.water_nodes, ordered=True)
 
     def water_balance(_m: pyo.ConcreteModel, n: str, t: int) -> object:

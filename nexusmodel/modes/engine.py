@@ -38,10 +38,10 @@ from nexusmodel.modes.window import (
     WindowStats,
 )
 from nexusmodel.results import extract_results
-from nexusmodel.solve import SolveReport
+from nexusmodel.solve import SolveReport, solve
 from nexusmodel.solve.diagnose import elastic_diagnosis
 from nexusmodel.solve.highs import INF
-from nexusmodel.solve.lpdata import layout
+from nexusmodel.solve.live import layout
 from nexusmodel.solve.slp import HeadLinearization, iterate
 from nexusmodel.solve.update import update_initial_storage
 
@@ -69,14 +69,24 @@ class Reference:
 
     @classmethod
     def from_run(cls, run: ModeRun) -> Reference:
-        ds = run.results
+        return cls.from_results(run.results, run.model)
+
+    @classmethod
+    def optimize(cls, basin: Basin, options: ModelOptions) -> Reference:
+        """The reference of a perfect-foresight solve of the whole horizon (what
+        ``run_optimize`` solves; made here so that the modes need not import each other)."""
+        model = build_model(basin, options)
+        return cls.from_results(extract_results(model, solve(model)), model)
+
+    @classmethod
+    def from_results(cls, ds: xr.Dataset, model: pyo.ConcreteModel | None) -> Reference:
         ids = [
             n for n, t in zip(ds.node.values, ds.node_type.values, strict=True) if t == "reservoir"
         ]
         return cls(
             {r: ds["marginal_value"].sel(node=r).values.astype(float) for r in ids},
             {r: ds["storage"].sel(node=r).values.astype(float) for r in ids},
-            run.model,
+            model,
         )
 
 

@@ -137,9 +137,7 @@ def run_rolling(
     window = window_months or options.window_months
     keep = keep_months or options.keep_months
     if end == "value" and reference is None:
-        from nexusmodel.modes import run_optimize
-
-        reference = Reference.from_run(run_optimize(basin, options))
+        reference = Reference.optimize(basin, options)
     policy = RollingPolicy(basin, end, reference, end_penalty_usd_per_m3)
     run = WindowRun(basin, options, policy, extra_constraints=add_window_season_rows)
     full = full_model_for(basin, options, reference)

@@ -57,7 +57,7 @@ from nexusmodel.modes.engine import (
 from nexusmodel.modes.stitch import Stitcher
 from nexusmodel.modes.window import Window, WindowModel, plan_windows
 from nexusmodel.solve.highs import INF
-from nexusmodel.solve.lpdata import layout
+from nexusmodel.solve.live import layout
 from nexusmodel.solve.update import set_end_storage_value
 
 DEFAULT_FILL_VALUE_USD_PER_M3 = 0.01

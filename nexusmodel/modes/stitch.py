@@ -15,7 +15,7 @@ import pyomo.environ as pyo
 from nexusmodel.model import heads
 from nexusmodel.model.context import BuildContext
 from nexusmodel.modes.window import Window, WindowModel
-from nexusmodel.solve.lpdata import layout
+from nexusmodel.solve.live import layout
 
 # --------------------------------------------------------------------------- stitching
 

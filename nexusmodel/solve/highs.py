@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import numpy as np
@@ -69,6 +70,7 @@ class HighsBackend:
     last_algorithm: str = ""  # "simplex" or "ipm": what the last run used
     last_warm: bool = False  # whether the last run started from a basis
     cold_iterations: int = 0  # iterations of the last run that started without a basis
+    live: Any = field(default=None, repr=False)  # its nexusmodel.solve.live.LiveModel
 
     @classmethod
     def from_model(cls, model: pyo.ConcreteModel, threads: int = 1) -> HighsBackend:

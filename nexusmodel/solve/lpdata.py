@@ -4,15 +4,16 @@
 on dense arrays over each component's candidate keys (links, reservoirs, plants, energy
 systems, towns, demand segments, district-crop pairs, environmental nodes, scenario
 rules) with the step (or the calendar year) as last axis. ``SeriesData.window(a, b)``
-slices them for steps a..b-1 without touching pandas, and ``push_series_data`` writes them
-into a built model's live LP through the backend's maps: row bounds, column bounds, costs
-(times the discount the caller gives) and matrix coefficients (evaporation in the
-reservoirs' balance, crop needs, FAO-33 production).
+slices them for steps a..b-1 without touching pandas. :class:`Layout` maps them to the
+rows and columns of a built model's LP and :class:`PushPlan` compiles the mapping into
+flat gathers, which :meth:`nexusmodel.solve.live.LiveModel.push_series` writes into the live
+LP: row bounds, column bounds, costs (times the discount the caller gives) and matrix
+coefficients (evaporation in the reservoirs' balance, crop needs, FAO-33 production).
 
 Each array mirrors a component's build rule (its module docstring gives the equation); a
 test builds a model for series A, pushes series B into it and checks that the LP equals the
 one built for B, so the two cannot drift apart unnoticed. Not pushed here: the initial
-storage and end rules (:mod:`nexusmodel.solve.update`) and the head linearization of the
+storage and end rules (:mod:`nexusmodel.solve.live`, :mod:`nexusmodel.solve.update`) and the head linearization of the
 reservoir plants (the solve's head iteration).
 """
 
@@ -24,6 +25,7 @@ from functools import cached_property
 import numpy as np
 import pyomo.environ as pyo
 
+from nexusmodel.model.balance import balance_rhs_hm3
 from nexusmodel.model.components import (
     demand,
     energy_system,
@@ -111,8 +113,6 @@ def series_data(
     ``year_need`` (year -> crop -> hm3/kha) replaces the crop need over the context's own
     steps of a year in the FAO-33 production function (a window uses the whole year's).
     """
-    from nexusmodel.solve.update import balance_rhs_hm3
-
     n_t = len(ctx.axis)
     years = np.asarray(ctx.years)
     step_year = np.searchsorted(years, ctx.axis.years)
@@ -399,15 +399,6 @@ class Layout:
             self.sense[id(con)] = _sense(con)
 
 
-def layout(m: pyo.ConcreteModel, backend: HighsBackend) -> Layout:
-    """The model's :class:`Layout` for this backend (computed on first use)."""
-    cached = m.__dict__.get("_layout")
-    if cached is None or cached.backend is not backend:
-        cached = Layout(m, backend)
-        m.__dict__["_layout"] = cached
-    return cached
-
-
 # --------------------------------------------------------------------------- pushing
 
 
@@ -422,8 +413,8 @@ class PushPlan:
     gathers and one HiGHS call per kind of entry.
     """
 
-    def __init__(self, m: pyo.ConcreteModel, backend: HighsBackend, data: SeriesData) -> None:
-        self.lay = lay = layout(m, backend)
+    def __init__(self, m: pyo.ConcreteModel, lay: Layout, data: SeriesData) -> None:
+        self.lay = lay
         self.m = m
         ctx: BuildContext = m.context
         _flat, self.step_off, self.year_off, self.year_start = data.stacked
@@ -769,49 +760,3 @@ class PushPlan:
             if changed.any():
                 backend.set_coefficients(ids[changed], self.coef[6][changed], v[changed])
             self._last_coef = v
-        self.m.__dict__["_series_at"] = (data, start)
-
-
-def push_series_data(
-    m: pyo.ConcreteModel,
-    backend: HighsBackend,
-    data: SeriesData,
-    discount: np.ndarray,
-    start: int = 0,
-) -> None:
-    """Write the data of steps ``start .. start + model steps - 1`` into the model's live
-    LP (costs times ``discount``, per model step), then the initial-storage term of the
-    reservoirs' first balance rows. The compiled :class:`PushPlan` is kept with the model
-    for the next push of the same data."""
-    plans = m.__dict__.setdefault("_push_plans", {})
-    key = (id(backend), id(data))
-    plan = plans.get(key)
-    if plan is None:
-        plan = PushPlan(m, backend, data)
-        plans.clear()
-        plans[key] = plan
-        plan._data = data  # keep the data alive while its plan is cached
-    plan.push(backend, data, start, discount)
-    push_initial_storage_term(m, backend)
-
-
-def push_initial_storage_term(m: pyo.ConcreteModel, backend: HighsBackend) -> None:
-    """The first step's balance row of each reservoir: data + S0 (1 - e[0] a1 / 2), with S0
-    from the model's context."""
-    data, start = m.__dict__["_series_at"]
-    ctx: BuildContext = m.context
-    res = reservoir.reservoirs(ctx)
-    if not res:
-        return
-    lay = layout(m, backend)
-    cache = m.__dict__.get("_reservoir_rows")
-    if cache is None:
-        cache = np.array([ctx.water_nodes.index(r.id) for r in res])
-        m.__dict__["_reservoir_rows"] = cache
-    s0 = np.array([r.initial_storage_hm3 for r in res])
-    half0 = data.step["res_half"][:, start]
-    base = data.step["balance"][cache, start]
-    rows = lay.reservoir_balance_t0
-    keep = rows >= 0
-    rhs = (base + s0 * (1.0 - half0))[keep]
-    backend.set_row_bounds(rows[keep], rhs, rhs)

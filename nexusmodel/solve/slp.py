@@ -63,12 +63,17 @@ class HeadLinearization:
         self.turbine_cols = backend.columns_of(m.hydropower.turbine).reshape(self.shape)[self.index]
         storage_cols = backend.columns_of(m.reservoir.storage).reshape(len(reservoir_ids), n_t)
         self.storage_cols = storage_cols[self.reservoir]
-        self.initial = np.array(
-            [heads.initial_storage_hm3(ctx, p) for p in self.plants], dtype=float
-        ).reshape(-1, 1)
         self.k = np.array([heads.energy_per_hm3_m(p) for p in self.plants]).reshape(-1, 1)
         self.backend = backend
         self.expansions: list[Taylor] = []
+
+    @property
+    def initial(self) -> np.ndarray:
+        """Storage (hm3, plants x 1) each plant's reservoir starts from, as the context has it
+        now (an update may have moved it)."""
+        return np.array(
+            [heads.initial_storage_hm3(self.ctx, p) for p in self.plants], dtype=float
+        ).reshape(-1, 1)
 
     def point(self, sol: ArraySolution) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(storage at the start, at the end, turbine flow, LP energy) of each reservoir plant."""
