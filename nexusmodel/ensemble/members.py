@@ -3,7 +3,9 @@
 :func:`run_batch` is what a Dask worker runs: for each member of the batch it sets the
 member's inflows into the option's :class:`~nexusmodel.ensemble.persistent.PersistentModel`
 (built on the worker's first member of that option, then kept in a per-thread cache),
-re-solves warm, extracts the results and keeps a small Dataset (:func:`member_template`):
+re-solves warm from the basis of the option's own data (stored once, so that a member's
+flows do not depend on the members its worker solved before), extracts the results and
+keeps a small Dataset (:func:`member_template`):
 
 - monthly: ``storage`` (reservoir), ``delivery`` and ``shortage`` (user: irrigation,
   municipal and demand nodes), ``energy`` (plant), ``env_flow`` (environment),
@@ -183,6 +185,9 @@ class MemberModel:
     def __init__(self, setup: OptionSetup) -> None:
         self.setup = setup
         self.model = PersistentModel(setup.basin, setup.options)
+        # every member starts from the basis of the option's own data, never from the
+        # previous member's: the same member gives the same flows on any worker, in any order
+        self.model.fix_warm_start()
         self.template = member_template(self.model.context)
 
     def run(self, plan: EnsemblePlan, member: int) -> xr.Dataset:

@@ -7,9 +7,11 @@ that differs, in place, and re-solve warm, through :mod:`nexusmodel.solve.update
 
 - ``set_inflow(inflow_m3s)``: new natural inflows go into the bounds of the water-balance
   rows (:func:`~nexusmodel.solve.update.update_inflows`), nothing else changes;
-- ``solve()``: :func:`~nexusmodel.solve.update.resolve`, warm, with the head iteration
-  started from the build's point, so a member's answer does not depend on the members solved
-  before it (up to alternative optima of a degenerate LP, which share the objective).
+- ``solve()``: :meth:`~nexusmodel.solve.live.LiveModel.solve`, warm, with the head
+  iteration started from the build's point; after ``fix_warm_start()`` every solve starts
+  from the basis of the option's own data, so that a member's answer (its flows, not only
+  its objective: a degenerate LP has alternative optima) does not depend on the members
+  solved before it on the same worker.
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ class PersistentModel:
     @property
     def context(self) -> BuildContext:
         return self.live.context
+
+    def fix_warm_start(self) -> None:
+        """Start every later :meth:`solve` from the basis of the model's own data
+        (:meth:`~nexusmodel.solve.live.LiveModel.fix_warm_start`)."""
+        self.live.fix_warm_start()
 
     def set_inflow(self, inflow_m3s: pd.DataFrame) -> None:
         """Natural inflows (m3/s, the horizon's months x sources) in place of the current ones."""

@@ -65,6 +65,7 @@ class LiveModel:
         self._reservoir_rows: np.ndarray | None = None
         self._heads: HeadLinearization | None = None
         self.base_basis: highspy.HighsBasis | None = None
+        self.cold_starts = False  # every solve from no basis (when no base basis could be had)
         backend.live = self
 
     @classmethod
@@ -165,6 +166,25 @@ class LiveModel:
         """Keep the LP's current simplex basis: :meth:`solve` starts from it from now on."""
         basis = self.backend.highs.getBasis()
         self.base_basis = basis if basis.valid else None
+
+    def fix_warm_start(self, options: ModelOptions | None = None) -> None:
+        """Make every later :meth:`solve` start from one stored basis, so that its answer does
+        not depend on what was solved before (an ensemble member's on the members its worker
+        ran before it: alternative optima of a degenerate LP share the objective, not the
+        flows).
+
+        Solves the LP as it stands, with the energy rows where a build puts them (the first
+        LP of every :meth:`solve`), and keeps that basis; if that solve fails, every later
+        solve starts cold instead (no basis), as deterministic and slower.
+        """
+        opts = options or self.options
+        self.reset_heads(opts)
+        self.backend.highs.clearSolver()
+        status, _ = self.backend.run(opts.algorithm, opts.time_limit_s, warm=False)
+        self.base_basis = None
+        if status == "optimal":
+            self.store_basis()
+        self.cold_starts = self.base_basis is None
 
     def solve(
         self, options: ModelOptions | None = None, *, fresh_heads: bool = True
