@@ -22,6 +22,19 @@ from nexusmodel.timeaxis import TimeAxis, make_time_axis
 GWH_PER_HM3_M = 0.002725
 
 
+def elapsed_years(step_starts: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """Time from the first step's start to each step's start (years of 365.25 days)."""
+    starts = pd.DatetimeIndex(step_starts)
+    return np.asarray((starts - starts[0]).days, dtype=float) / 365.25
+
+
+def discount_factors(rate: float, step_starts: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """The one discounting of the package: (1 + rate) ** -(years since the first step's
+    start) for each step (1 on the first step; ``rate`` per year). The build, the in-place
+    updates, every window of rolling and simulate runs and the value of foresight use it."""
+    return (1.0 + rate) ** -elapsed_years(step_starts)
+
+
 class Term(NamedTuple):
     """``coef[t] * var[key, t - lag]`` on the outflow side of node ``node``'s water balance."""
 
@@ -49,7 +62,6 @@ class _AxisCache:
         self.axis = axis
         self.step_years = axis.years
         self.years = sorted(set(self.step_years.tolist()))
-        self._since_start = axis.years_since_start
         self._steps: dict[int, np.ndarray] = {}
         self._discount: dict[float, np.ndarray] = {}
 
@@ -60,7 +72,7 @@ class _AxisCache:
 
     def discount(self, rate: float) -> np.ndarray:
         if rate not in self._discount:
-            self._discount[rate] = (1.0 + rate) ** -self._since_start
+            self._discount[rate] = discount_factors(rate, self.axis.start)
         return self._discount[rate]
 
 

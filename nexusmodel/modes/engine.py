@@ -21,7 +21,7 @@ from nexusmodel.basin.basin import Basin
 from nexusmodel.errors import InfeasibleError, SolverError
 from nexusmodel.model import build_model
 from nexusmodel.model.components import reservoir
-from nexusmodel.model.context import BuildContext
+from nexusmodel.model.context import BuildContext, discount_factors
 from nexusmodel.model.heads import fixed_expansion, initial_storage_hm3, taylor_expansion
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.modes.seasons import SeasonAccounts
@@ -163,7 +163,7 @@ class WindowRun:
         self.top_weight = (
             float(10.0 ** max(ranks.values())) if options.objective == "priority" else None
         )
-        self.full_discount = (1.0 + options.discount_rate) ** -self.models.years_since_start
+        self.full_discount = discount_factors(options.discount_rate, self.models.axis.start)
 
     # ----- per window
     def solve(self, plan: list[Window], stitcher: Stitcher) -> None:

@@ -29,6 +29,7 @@ import xarray as xr
 
 from nexusmodel.basin.basin import Basin
 from nexusmodel.indicators import key_results_dict
+from nexusmodel.model.context import discount_factors
 
 USD_PER_MUSD = 1e6
 
@@ -37,8 +38,7 @@ def _discounts(ds: xr.Dataset) -> tuple[np.ndarray, dict[int, float]]:
     """(discount of each step, of each calendar year's first step), as the model's."""
     rate = float(ds.attrs.get("discount_rate", 0.0) or 0.0)
     times = pd.DatetimeIndex(ds["time"].values)
-    years = np.asarray((times - times[0]).days, dtype=float) / 365.25
-    step = (1.0 + rate) ** -years
+    step = discount_factors(rate, times)
     first: dict[int, float] = {}
     for y, d in zip(times.year, step, strict=True):
         first.setdefault(int(y), float(d))

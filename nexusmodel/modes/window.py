@@ -58,7 +58,7 @@ import pyomo.environ as pyo
 
 from nexusmodel.basin.basin import Basin, BasinSeries
 from nexusmodel.model import build_model
-from nexusmodel.model.context import BuildContext
+from nexusmodel.model.context import BuildContext, discount_factors
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.solve.highs import HighsBackend, Solution
 from nexusmodel.solve.live import LiveModel
@@ -270,7 +270,6 @@ class WindowModels:
         self.data: SeriesData = series_data(self.full_ctx)
         axis = self.full_ctx.axis
         self.axis = axis
-        self.years_since_start = np.asarray(axis.years_since_start, dtype=float)
         self.models: dict[tuple[int, tuple[int, ...]], list[WindowModel]] = {}
         self.stats = WindowStats()
         nodes = [
@@ -295,8 +294,7 @@ class WindowModels:
 
     def discount(self, start: int, stop: int) -> np.ndarray:
         """Discount factors of the window's steps, from the window's start."""
-        ys = self.years_since_start[start:stop]
-        return (1.0 + self.options.discount_rate) ** -(ys - ys[0])
+        return discount_factors(self.options.discount_rate, self.axis.start[start:stop])
 
     def model_for(self, win: Window) -> WindowModel:
         """A window model with the window's series data pushed in (built if none fits)."""

@@ -70,15 +70,6 @@ __all__ = [
 ]
 
 
-def discount(ctx: BuildContext) -> np.ndarray:
-    """``ctx.discount`` from the step lengths (the steps are contiguous), without pandas."""
-    rate = ctx.options.discount_rate
-    if rate == 0:
-        return np.ones(len(ctx.axis))
-    elapsed = np.concatenate([[0.0], np.cumsum(ctx.axis.days[:-1])]) / 365.25
-    return (1.0 + rate) ** -elapsed
-
-
 # --------------------------------------------------------------------------- the balance
 
 
@@ -233,7 +224,7 @@ def _push_end_rows(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
         lower[i] = own if rule.target_hm3 is None else rule.target_hm3
         upper[i] = 0.0 if rule.penalty_usd_per_m3 is None else INF
         if rule.penalty_usd_per_m3 is not None:
-            cost[i] = -rule.penalty_usd_per_m3 * float(discount(ctx)[last])
+            cost[i] = -rule.penalty_usd_per_m3 * float(ctx.discount[last])
     backend.set_row_bounds(rows, lower, np.full(len(ends), INF))
     keep = deficit_cols >= 0
     backend.set_col_bounds(deficit_cols[keep], np.zeros(int(keep.sum())), upper[keep])
@@ -267,7 +258,7 @@ def set_end_storage_value(
     cols = live_model(model, backend).layout.cols["storage"][:, last]
     pick = [ids.index(r) for r in values]
     set_cost_cols = cols[pick]
-    costs = np.array([values[r] for r in values]) * float(discount(ctx)[last])
+    costs = np.array([values[r] for r in values]) * float(ctx.discount[last])
     keep = set_cost_cols >= 0
     backend.set_costs(set_cost_cols[keep], costs[keep])
     state = _end_state(model, backend)
@@ -339,7 +330,7 @@ def update_series(
     ctx.series, ctx.axis = series, axis
     try:
         data = series_data(ctx, year_need)
-        live.push_series(data, discount(ctx))
+        live.push_series(data, ctx.discount)
     except StructureError:
         ctx.series, ctx.axis = old
         raise
