@@ -152,6 +152,10 @@ def series_data(
     ps = hydropower.plants(ctx)
     step["turbine_cap"] = rows([ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t) for p in ps])
     step["energy_cap"] = rows([ctx.mw_to_gwh(p.installed_mw) for p in ps])
+    # the Taylor plane's gaps (MUSD/GWh): the lift's cost follows the series' energy prices
+    step["taylor_gap_cost"] = np.array(
+        [np.full(n_t, hydropower.cut_cost(ctx)), np.full(n_t, hydropower.lift_cost(ctx))]
+    )
     ks = energy_system.systems(ctx)
     for name, attr in (
         ("thermal", "thermal_capacity_mw"),
@@ -339,6 +343,11 @@ class Layout:
                 ("outflow", m.outlet.outflow),
             )
         }
+        taylor = hasattr(m.hydropower, "cut")
+        for name in ("cut", "lift"):
+            self.cols[name] = (
+                cols(getattr(m.hydropower, name)) if taylor else np.zeros((0, n_t), int)
+            )
         self.cols["area"] = cols(m.irrigation.area, n_y)
         self.cols["annual_deficit"] = cols(m.environment.annual_deficit, n_y)
         self.rows = {
@@ -524,6 +533,10 @@ class PushPlan:
             )
             weight = ctx.priority_weight("hydropower") if priority else 0.0
             add("cost", lay.cols["energy"], "one", one, t, scale=weight, disc=step_disc)
+        if lay.cols["cut"].size:
+            for key, name in enumerate(("cut", "lift")):
+                gap = np.full((1, 1), key)
+                add("cost", lay.cols[name], "taylor_gap_cost", gap, t, scale=-1.0, disc=step_disc)
         # energy systems
         ks = energy_system.systems(ctx)
         if ks:
