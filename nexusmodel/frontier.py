@@ -49,7 +49,7 @@ from nexusmodel.model.components.environment import reaches
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
 from nexusmodel.scenario import Scenario, apply_scenario, load_scenario
-from nexusmodel.solve.highs import INF, Solution
+from nexusmodel.solve.highs import INF, HighsBackend, Solution
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -271,12 +271,12 @@ def _energy_error(pm: PersistentModel, sol: Solution) -> float:
     return pm.lin.error(sol)
 
 
-def _hold(backend: object, row: int, level: float) -> None:
-    backend.set_row_bounds(np.array([row]), np.array([level]), np.array([INF]))  # type: ignore[attr-defined]
+def _hold(backend: HighsBackend, row: int, level: float) -> None:
+    backend.set_row_bounds(np.array([row]), np.array([level]), np.array([INF]))
 
 
-def _release(backend: object, row: int) -> None:
-    backend.set_row_bounds(np.array([row]), np.array([-INF]), np.array([INF]))  # type: ignore[attr-defined]
+def _release(backend: HighsBackend, row: int) -> None:
+    backend.set_row_bounds(np.array([row]), np.array([-INF]), np.array([INF]))
 
 
 def non_dominated(values: np.ndarray, tolerance: float = 1e-6) -> np.ndarray:

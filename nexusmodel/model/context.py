@@ -41,7 +41,7 @@ class Term(NamedTuple):
     node: str
     coef: np.ndarray
     var: object  # an indexed Pyomo Var or Expression, indexed (key, t)
-    key: str
+    key: tuple[str | int, ...]  # the index of var before the step, e.g. (link id,)
     lag: int = 0
 
 

@@ -240,7 +240,7 @@ class WindowRun:
     # ----- heads
     def _heads(self, wm: WindowModel, win: Window) -> HeadLinearization:
         # the window's heads are read from lin.expansions (record_heads): no copy into Pyomo
-        lin = HeadLinearization(wm.model, wm.backend, sync=False)  # type: ignore[arg-type]
+        lin = HeadLinearization(wm.model, wm.backend, sync=False)
         if not lin.plants:
             return lin
         ctx: BuildContext = wm.model.context
@@ -302,10 +302,12 @@ class WindowRun:
         rows = lay.rows["positive"]
         if not rows.size:
             return False
-        fy = first + lay.positive_year
-        floor = np.where(self.blind[fy], -INF, -self.past_production[lay.positive_pair, fy])
+        row_year = first + lay.positive_year
+        floor = np.where(
+            self.blind[row_year], -INF, -self.past_production[lay.positive_pair, row_year]
+        )
         wm.backend.set_row_bounds(rows, floor, np.full(rows.size, INF))
-        return bool((~self.blind[fy]).any())
+        return bool((~self.blind[row_year]).any())
 
     # ----- annual targets and caps: the remainder over the remaining days
     def _share(self, win: Window, fy: int) -> tuple[float, float]:

@@ -28,6 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from nexusmodel.basin.basin import Basin
+from nexusmodel.basin.schema import ReservoirNode
 from nexusmodel.indicators import key_results_dict
 from nexusmodel.model.context import discount_factors
 
@@ -171,7 +172,9 @@ def value_of_foresight(
             kr["irrigation_demand_km3_per_yr"] - kr["irrigation_delivery_km3_per_yr"]
         )
         storage = ds["storage"].where(ds["node_type"] == "reservoir")
-        initial = sum(r.initial_storage_hm3 for r in basin.nodes_of_type("reservoir"))  # type: ignore[union-attr]
+        initial = sum(
+            n.initial_storage_hm3 for n in basin.spec.nodes if isinstance(n, ReservoirNode)
+        )
         row["storage_change_km3"] = (float(storage.isel(time=-1).sum()) - initial) / 1000.0
         row["seconds"] = float((seconds or {}).get(mode, np.nan))
         table[mode] = row

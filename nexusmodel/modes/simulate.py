@@ -206,8 +206,8 @@ class SimulatePolicy(WindowPolicy):
         backend.set_col_bounds(slack, np.zeros(slack.size), np.full(slack.size, INF))
         backend.set_costs(slack, np.full(slack.size, -penalty))
         fill_cols = backend.columns_of(m.rule_curve.fill).reshape(len(ids), n_t)
-        target = np.repeat(np.array(targets)[:, None], n_t, axis=1)
-        backend.set_col_bounds(fill_cols.ravel(), np.zeros(fill_cols.size), target.ravel())
+        fill_upper = np.repeat(np.array(targets)[:, None], n_t, axis=1)
+        backend.set_col_bounds(fill_cols.ravel(), np.zeros(fill_cols.size), fill_upper.ravel())
         disc = run.models.discount(win.start, win.stop)
         backend.set_costs(fill_cols.ravel(), (np.array(fill)[:, None] * disc).ravel())
         eps = self.options.spill_penalty_usd_per_m3

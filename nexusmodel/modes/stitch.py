@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.base.var import VarData
 
 from nexusmodel.model import heads
 from nexusmodel.model.context import BuildContext
@@ -213,7 +214,7 @@ class Stitcher:
 # --------------------------------------------------------------------------- after stitching
 
 
-def _linear_terms(expr: object) -> list[tuple[float, object]]:
+def _linear_terms(expr: object) -> list[tuple[float, VarData]]:
     """(coefficient, VarData) pairs of a linear Pyomo expression (constants dropped)."""
     from pyomo.core.expr.numeric_expr import (
         LinearExpression,
@@ -221,7 +222,7 @@ def _linear_terms(expr: object) -> list[tuple[float, object]]:
         SumExpression,
     )
 
-    out: list[tuple[float, object]] = []
+    out: list[tuple[float, VarData]] = []
     stack = [(1.0, expr)]
     while stack:
         factor, e = stack.pop()

@@ -113,7 +113,7 @@ class HighsBackend:
         highs.setOptionValue("threads", threads)
         highs.passModel(lp)
         column = {id(v): i for i, v in enumerate(repn.columns)}
-        row = {}
+        row: dict[int, int] = {}
         sign = np.ones(n_rows)
         for i, entry in enumerate(repn.rows):
             row.setdefault(id(entry.constraint), i)
@@ -219,7 +219,8 @@ class HighsBackend:
         rows = np.asarray(rows, dtype=np.int32)
         lower = np.where(np.isfinite(lower), lower, -INF)
         upper = np.where(np.isfinite(upper), upper, INF)
-        self.highs.changeRowsBounds(len(rows), rows, lower.astype(float), upper.astype(float))
+        # changeRowsBounds is in highspy but not in its type stubs
+        self.highs.changeRowsBounds(len(rows), rows, lower.astype(float), upper.astype(float))  # type: ignore[attr-defined]
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         cols = np.asarray(cols, dtype=np.int32)

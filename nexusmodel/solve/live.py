@@ -88,7 +88,8 @@ class LiveModel:
     # --- what it holds ------------------------------------------------------------------------
     @property
     def context(self) -> BuildContext:
-        return self.model.context  # type: ignore[no-any-return]
+        ctx: BuildContext = self.model.context
+        return ctx
 
     @property
     def options(self) -> ModelOptions:

@@ -19,6 +19,7 @@ reservoir plants (the solve's head iteration).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -35,6 +36,7 @@ from nexusmodel.model.components import (
     link,
     municipal,
     outlet,
+    release_rules,
     reservoir,
 )
 from nexusmodel.model.context import BuildContext
@@ -119,7 +121,7 @@ def series_data(
     step: dict[str, np.ndarray] = {}
     year: dict[str, np.ndarray] = {}
 
-    def rows(values: list[np.ndarray], n_keys_last: int = n_t) -> np.ndarray:
+    def rows(values: Sequence[np.ndarray | Sequence[float]], n_keys_last: int = n_t) -> np.ndarray:
         return np.array(values, dtype=float).reshape(len(values), n_keys_last)
 
     rhs = balance_rhs_hm3(ctx)
@@ -197,7 +199,7 @@ def series_data(
     step["env_req"] = rows([environment.requirement_hm3(ctx, n.id) for n in envs])
     shares = np.array([environment.year_share(ctx, y) for y in ctx.years])
     year["env_target"] = rows([n.annual_target_hm3 * shares for n in envs], len(years))
-    pol = _policy(ctx)
+    pol = release_rules.policy(ctx)
     months = ctx.axis.calendar_months
     step["agreed_min"] = rows(
         [
@@ -252,12 +254,6 @@ def production_coefficients(
             else:
                 a[k, yi] = ym
     return a, coef
-
-
-def _policy(ctx: BuildContext) -> object:
-    from nexusmodel.basin.basin import Policy
-
-    return getattr(ctx.basin, "policy", None) or Policy()
 
 
 # --------------------------------------------------------------------------- the model's layout
@@ -366,11 +362,11 @@ class Layout:
         self.rows["positive"] = backend.rows_of(m.irrigation.production_nonneg)
         self.policy_keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if hasattr(m, "release_rules"):
-            pol = _policy(ctx)
+            pol = release_rules.policy(ctx)
             b = m.release_rules
-            agreed_ids = [r.node for r in pol.min_releases]  # type: ignore[attr-defined]
-            cap_ids = [c.node for c in pol.spill_caps]  # type: ignore[attr-defined]
-            share_ids = [r.node for r in pol.season_shares]  # type: ignore[attr-defined]
+            agreed_ids = [r.node for r in pol.min_releases]
+            cap_ids = [c.node for c in pol.spill_caps]
+            share_ids = [r.node for r in pol.season_shares]
             for name, comp, ids, period, kind in (
                 ("agreed_release", b.agreed_release, agreed_ids, "step", "row"),
                 ("release_short", b.release_short, agreed_ids, "step", "col"),
@@ -462,7 +458,7 @@ class PushPlan:
             offset: float | np.ndarray = 0.0,
             disc: np.ndarray | None = None,
             cols: np.ndarray | None = None,
-            sense: np.ndarray | None = None,
+            sense: np.ndarray | int | None = None,
         ) -> None:
             source, is_year = src(name, keys, when)
             shape = np.broadcast(np.asarray(ids), source).shape
@@ -609,9 +605,8 @@ class PushPlan:
                 add("rhs", prow, "one", one, np.zeros(prow.size, np.int64), scale=0.0, sense=1)
             if priority:
                 weight = ctx.priority_weight("irrigation")
-                eff = np.array([irrigation.efficiency(ctx.basin.nodes[d]) for d, _c in lay.pairs])[
-                    :, None
-                ]  # type: ignore[arg-type]
+                of = {n.id: irrigation.efficiency(n) for n in irrigation.districts(ctx)}
+                eff = np.array([of[d] for d, _c in lay.pairs])[:, None]
                 add("cost", water, "one", one, t, scale=weight / eff, disc=step_disc)
                 add("cost", area, "one", one, np.zeros_like(y), scale=0.0, disc=year_disc)
             else:
@@ -666,32 +661,35 @@ class PushPlan:
         self._needs_rows = self._row_needs(data)
 
     def _policy(
-        self, m: pyo.ConcreteModel, lay: Layout, add: object, one: np.ndarray, W: int
+        self,
+        m: pyo.ConcreteModel,
+        lay: Layout,
+        add: Callable[..., None],
+        one: np.ndarray,
+        W: int,
     ) -> None:
-        from nexusmodel.model.components import release_rules
-
         ctx: BuildContext = m.context
-        pol = _policy(ctx)
+        pol = release_rules.policy(ctx)
         keys = lay.policy_keys
         rows, k, w = keys["agreed_release"]
-        add("rhs", rows, "agreed_min", k, w, sense=1)  # type: ignore[operator]
+        add("rhs", rows, "agreed_min", k, w, sense=1)
         rows, k, w = keys["spill_year"]
-        add("rhs", rows, "spill_year_cap", k, w, sense=2)  # type: ignore[operator]
+        add("rhs", rows, "spill_year_cap", k, w, sense=2)
         rows, k, w = keys["spill_step"]
-        add("rhs", rows, "spill_rate_cap", k, w, sense=2)  # type: ignore[operator]
+        add("rhs", rows, "spill_rate_cap", k, w, sense=2)
         for name, items, period in (
-            ("season_short", pol.season_shares, "year"),  # type: ignore[attr-defined]
-            ("season_excess", pol.season_shares, "year"),  # type: ignore[attr-defined]
-            ("release_short", pol.min_releases, "step"),  # type: ignore[attr-defined]
-            ("spill_excess", pol.spill_caps, "year"),  # type: ignore[attr-defined]
-            ("spill_rate_excess", pol.spill_caps, "step"),  # type: ignore[attr-defined]
+            ("season_short", pol.season_shares, "year"),
+            ("season_excess", pol.season_shares, "year"),
+            ("release_short", pol.min_releases, "step"),
+            ("spill_excess", pol.spill_caps, "year"),
+            ("spill_rate_excess", pol.spill_caps, "step"),
         ):
             cols, k, w = keys[name]
             if not cols.size:
                 continue
             penalty = np.array([release_rules._penalty(ctx, r.penalty_usd_per_m3) for r in items])
             disc = W + w if period == "year" else w
-            add("cost", cols, "one", one, np.zeros_like(w), scale=-penalty[k], disc=disc)  # type: ignore[operator]
+            add("cost", cols, "one", one, np.zeros_like(w), scale=-penalty[k], disc=disc)
 
     def _join(self, kind: str) -> tuple[np.ndarray, ...]:
         parts = self._parts.pop(kind)

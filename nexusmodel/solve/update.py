@@ -187,7 +187,8 @@ def update_initial_storage(
     for r, s in new.items():
         if not np.isfinite(s) or s < 0:
             raise ValueError(f"storage_hm3[{r}] = {s}: must be finite and >= 0")
-    old = {r: ctx.basin.nodes[r].initial_storage_hm3 for r in new}  # type: ignore[union-attr]
+    by_id = {r.id: r for r in reservoir.reservoirs(ctx)}
+    old = {r: by_id[r].initial_storage_hm3 for r in new}
     nodes = [
         n.model_copy(update={"initial_storage_hm3": new[n.id]})
         if n.id in new and new[n.id] != old[n.id]
@@ -212,6 +213,7 @@ def _push_end_rows(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
     last = len(ctx.axis) - 1
     ids = list(model.reservoir.ids)
     deficit_cols = cols[[ids.index(r) for r in ends]]
+    by_id = {r.id: r for r in reservoir.reservoirs(ctx)}
     lower = np.empty(len(ends))
     upper = np.empty(len(ends))
     cost = np.zeros(len(ends))
@@ -220,7 +222,7 @@ def _push_end_rows(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
         if not rule.active:
             lower[i], upper[i] = -INF, 0.0
             continue
-        own = ctx.basin.nodes[r].initial_storage_hm3  # type: ignore[union-attr]
+        own = by_id[r].initial_storage_hm3
         lower[i] = own if rule.target_hm3 is None else rule.target_hm3
         upper[i] = 0.0 if rule.penalty_usd_per_m3 is None else INF
         if rule.penalty_usd_per_m3 is not None:

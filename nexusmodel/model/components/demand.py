@@ -17,7 +17,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import DemandNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Term
 from nexusmodel.model.expr import linear
 
@@ -25,7 +25,7 @@ NAME = "demand"
 
 
 def users(ctx: BuildContext) -> list[DemandNode]:
-    return ctx.basin.nodes_of_type("demand")  # type: ignore[return-value]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, DemandNode)]
 
 
 def demand_hm3(ctx: BuildContext, node: str) -> np.ndarray:
@@ -89,10 +89,12 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     nodes = users(ctx)
     n_seg = len(list(m.demand.segments))
-    takes = sol.array(m.demand.take, (n_seg, len(ctx.axis)))  # type: ignore[attr-defined]
+    takes = sol.array(m.demand.take, (n_seg, len(ctx.axis)))
     delivery = np.zeros((len(nodes), len(ctx.axis)))
     for k, (n, _s) in enumerate(m.demand.segments):
         delivery[[x.id for x in nodes].index(n)] += takes[k]

@@ -18,6 +18,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import EnergySystemNode
+from nexusmodel.model.arrays import SolutionValues
 from nexusmodel.model.context import BuildContext, Term
 from nexusmodel.model.expr import linear
 
@@ -26,7 +27,7 @@ MUSD_PER_GWH_PER_USD_MWH = 1e-3  # 1 GWh at 1 USD/MWh is 1,000 USD
 
 
 def systems(ctx: BuildContext) -> list[EnergySystemNode]:
-    return ctx.basin.nodes_of_type("energy_system")  # type: ignore[return-value]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, EnergySystemNode)]
 
 
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
@@ -103,7 +104,9 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     from nexusmodel.model.components.hydropower import plants
 
     b = m.energy_system
@@ -118,12 +121,12 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
         ("unserved_energy", b.unserved),
         ("energy_surplus", b.surplus),
     ):
-        out[name] = xr.DataArray(sol.array(var, shape), dims=dims)  # type: ignore[attr-defined]
+        out[name] = xr.DataArray(sol.array(var, shape), dims=dims)
     demand = np.array(
         [ctx.monthly(ctx.series.energy_demand_gwh, k.id, "volume") for k in ks]
     ).reshape(shape)
     out["energy_demand"] = xr.DataArray(demand, dims=dims)
-    energy = sol.array(m.hydropower.energy, (len(list(m.hydropower.ids)), len(ctx.axis)))  # type: ignore[attr-defined]
+    energy = sol.array(m.hydropower.energy, (len(list(m.hydropower.ids)), len(ctx.axis)))
     hydro = np.zeros(shape)
     for i, p in enumerate(plants(ctx)):
         if p.energy_system in [k.id for k in ks]:
@@ -137,7 +140,7 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
         price = np.array([prices(ctx, k.id)[cost_name] for k in ks]).reshape(shape)
         out[name] = xr.DataArray(out[var_name].values * price * 1000.0, dims=dims)
     # the dual is d(objective)/d(demand): one more GWh of demand costs the price of electricity
-    duals = sol.row_duals(b.balance, shape)  # type: ignore[attr-defined]
+    duals = sol.row_duals(b.balance, shape)
     out["energy_price"] = xr.DataArray(
         -duals / (ctx.discount * MUSD_PER_GWH_PER_USD_MWH), dims=dims
     )

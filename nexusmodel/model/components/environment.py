@@ -16,7 +16,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import EnvironmentNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
 
@@ -24,7 +24,7 @@ NAME = "environment"
 
 
 def reaches(ctx: BuildContext) -> list[EnvironmentNode]:
-    return ctx.basin.nodes_of_type("environment")  # type: ignore[return-value]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, EnvironmentNode)]
 
 
 def is_hard(ctx: BuildContext, node: EnvironmentNode) -> bool:
@@ -131,12 +131,14 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     b = m.environment
     nodes = reaches(ctx)
     ids = [n.id for n in nodes]
     n_t = len(ctx.axis)
-    flows = sol.array(m.link.flow, (len(ctx.link_ids), n_t))  # type: ignore[attr-defined]
+    flows = sol.array(m.link.flow, (len(ctx.link_ids), n_t))
     inflow = np.zeros((len(ids), n_t))
     for link_row, link in enumerate(ctx.basin.links):
         if link.to in ids:
@@ -146,8 +148,8 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
     price = np.zeros((len(ids), n_t))
     with_min = list(b.with_min)
     if with_min:
-        values = sol.array(b.deficit, (len(with_min), n_t))  # type: ignore[attr-defined]
-        duals = sol.row_duals(b.min_flow, (len(with_min), n_t))  # type: ignore[attr-defined]
+        values = sol.array(b.deficit, (len(with_min), n_t))
+        duals = sol.row_duals(b.min_flow, (len(with_min), n_t))
         for k, n in enumerate(with_min):
             requirement[ids.index(n)] = requirement_hm3(ctx, n)
             deficit[ids.index(n)] = values[k]
@@ -155,8 +157,8 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
     with_target = list(b.with_target)
     if with_target:
         years = ctx.years
-        values = sol.array(b.annual_deficit, (len(with_target), len(years)))  # type: ignore[attr-defined]
-        duals = sol.row_duals(b.annual, (len(with_target), len(years)))  # type: ignore[attr-defined]
+        values = sol.array(b.annual_deficit, (len(with_target), len(years)))
+        duals = sol.row_duals(b.annual, (len(with_target), len(years)))
         for k, n in enumerate(with_target):
             i = ids.index(n)
             node = ctx.basin.nodes[n]

@@ -43,7 +43,8 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
+from nexusmodel.model.components import energy_system
 from nexusmodel.model.context import GWH_PER_HM3_M, BuildContext, Term
 from nexusmodel.model.expr import linear
 from nexusmodel.model.heads import (  # the heads and their expansions (numpy), re-exported
@@ -94,8 +95,7 @@ def lift_cost(ctx: BuildContext) -> float:
     """Cost (MUSD/GWh) of lifting energy above the Taylor plane: twice the most a GWh can be
     worth (the dearest of unserved-energy penalties, thermal costs, import and export prices,
     plus the priority weight of hydropower), and at least 1 MUSD/GWh."""
-    systems = ctx.basin.nodes_of_type("energy_system")
-    prices = [k.unserved_penalty_usd_per_mwh for k in systems]  # type: ignore[attr-defined]
+    prices = [k.unserved_penalty_usd_per_mwh for k in energy_system.systems(ctx)]
     s = ctx.series
     for frame in (
         s.thermal_cost_usd_per_mwh,
@@ -222,12 +222,14 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     ps = plants(ctx)
     ids = [p.node for p in ps]
     shape = (len(ids), len(ctx.axis))
-    turbine = sol.array(m.hydropower.turbine, shape)  # type: ignore[attr-defined]
-    energy = sol.array(m.hydropower.energy, shape)  # type: ignore[attr-defined]
+    turbine = sol.array(m.hydropower.turbine, shape)
+    energy = sol.array(m.hydropower.energy, shape)
     head = np.fromiter(
         (d.value for d in m.hydropower.head.values()), dtype=float, count=shape[0] * shape[1]
     ).reshape(shape)

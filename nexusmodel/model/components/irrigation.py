@@ -22,7 +22,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import IrrigationNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Term
 from nexusmodel.model.expr import linear
 
@@ -31,7 +31,7 @@ HM3_PER_KHA_PER_MM = 0.01  # 1 mm over 1,000 ha is 10,000 m3
 
 
 def districts(ctx: BuildContext) -> list[IrrigationNode]:
-    return ctx.basin.nodes_of_type("irrigation")  # type: ignore[return-value]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, IrrigationNode)]
 
 
 def pairs(ctx: BuildContext) -> list[tuple[str, str]]:
@@ -60,7 +60,9 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b.pairs = pyo.Set(initialize=dc, dimen=2, ordered=True)
     years = ctx.years
     area_max = ctx.series.area_max_ha
-    amax = {(d, c): dict(zip(area_max.index, area_max[(d, c)].tolist(), strict=True)) for d, c in dc}
+    amax = {
+        (d, c): dict(zip(area_max.index, area_max[(d, c)].tolist(), strict=True)) for d, c in dc
+    }
     b.area = pyo.Var(
         b.pairs, years, bounds=lambda _b, d, c, y: (0.0, float(amax[d, c][y]) / 1000.0)
     )
@@ -169,15 +171,17 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     b = m.irrigation
     dc = pairs(ctx)
     years = ctx.years
     n_t = len(ctx.axis)
     ds_ids = [d.id for d in districts(ctx)]
     crops = list(ctx.basin.tables.crops.index)
-    water = sol.array(b.water, (len(dc), n_t))  # type: ignore[attr-defined]
-    area = sol.array(b.area, (len(dc), len(years))) * 1000.0  # type: ignore[attr-defined]
+    water = sol.array(b.water, (len(dc), n_t))
+    area = sol.array(b.area, (len(dc), len(years))) * 1000.0
     shape3 = (len(ds_ids), len(crops))
     crop_area = np.full((*shape3, len(years)), np.nan)
     crop_area_max = np.full_like(crop_area, np.nan)

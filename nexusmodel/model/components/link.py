@@ -10,6 +10,7 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
+from nexusmodel.model.arrays import SolutionValues
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
 
@@ -87,17 +88,19 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
-    flow = sol.array(m.link.flow, (len(ctx.link_ids), len(ctx.axis)))  # type: ignore[attr-defined]
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
+    flow = sol.array(m.link.flow, (len(ctx.link_ids), len(ctx.axis)))
     loss = np.array([link.loss_fraction for link in ctx.basin.links])[:, None] * flow
     deficit = np.zeros_like(flow)
     with_min = list(m.link.with_min)
     if with_min:
-        values = sol.array(m.link.min_deficit, (len(with_min), len(ctx.axis)))  # type: ignore[attr-defined]
+        values = sol.array(m.link.min_deficit, (len(with_min), len(ctx.axis)))
         for i, lid in enumerate(with_min):
             deficit[ctx.link_ids.index(lid)] = values[i]
     caps = capacity_hm3(ctx)
-    reduced = sol.reduced_costs(m.link.flow, flow.shape)  # type: ignore[attr-defined]
+    reduced = sol.reduced_costs(m.link.flow, flow.shape)
     at_cap = np.isfinite(caps) & (flow >= caps - 1e-6)
     price = np.where(at_cap, np.maximum(reduced, 0.0), 0.0) / ctx.discount
     dims = ("link", "time")

@@ -16,7 +16,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import MunicipalNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
 
@@ -24,7 +24,7 @@ NAME = "municipal"
 
 
 def towns(ctx: BuildContext) -> list[MunicipalNode]:
-    return ctx.basin.nodes_of_type("municipal")  # type: ignore[return-value]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, MunicipalNode)]
 
 
 def demand_hm3(ctx: BuildContext, node: str) -> np.ndarray:
@@ -97,10 +97,12 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     ids = [n.id for n in towns(ctx)]
     shape = (len(ids), len(ctx.axis))
-    delivery = sol.array(m.municipal.delivery, shape)  # type: ignore[attr-defined]
+    delivery = sol.array(m.municipal.delivery, shape)
     demand = np.array([demand_hm3(ctx, n) for n in ids]).reshape(shape)
     rf = np.array([n.return_fraction for n in towns(ctx)]).reshape(-1, 1)
     return {

@@ -10,7 +10,7 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Term
 from nexusmodel.model.expr import linear
 
@@ -52,7 +52,9 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     ids = outlets(ctx)
-    values = sol.array(m.outlet.outflow, (len(ids), len(ctx.axis)))  # type: ignore[attr-defined]
+    values = sol.array(m.outlet.outflow, (len(ids), len(ctx.axis)))
     return {"sink_inflow": on_nodes(ctx, ids, values)}

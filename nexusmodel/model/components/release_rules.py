@@ -23,7 +23,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.basin import Policy
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
 
@@ -224,7 +224,9 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     """``release_rule_breach`` (hm3) at the rule's node, only when the scenario sets rules.
 
     A yearly breach (seasonal share, annual spill cap) is shown in the year's last step.
@@ -245,7 +247,7 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
         keys = list(var.keys())
         if not keys:
             continue
-        values = sol.array(var, (len(keys),))  # type: ignore[attr-defined]
+        values = sol.array(var, (len(keys),))
         for (n, when), value in zip(keys, values, strict=True):
             t = int(ctx.steps_of_year(when)[-1]) if period == "year" else int(when)
             breach[row[n], t] += value

@@ -20,7 +20,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import ReservoirNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
 
@@ -28,7 +28,7 @@ NAME = "reservoir"
 
 
 def reservoirs(ctx: BuildContext) -> list[ReservoirNode]:
-    return [n for n in ctx.basin.nodes_of_type("reservoir")]  # type: ignore[misc]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, ReservoirNode)]
 
 
 def area_fit(ctx: BuildContext, node: ReservoirNode) -> tuple[float, float]:
@@ -156,11 +156,13 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     )
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     nodes = reservoirs(ctx)
     ids = [r.id for r in nodes]
     shape = (len(ids), len(ctx.axis))
-    storage = sol.array(m.reservoir.storage, shape)  # type: ignore[attr-defined]
+    storage = sol.array(m.reservoir.storage, shape)
     previous = np.concatenate(
         [np.array([[r.initial_storage_hm3] for r in nodes]).reshape(len(ids), 1), storage[:, :-1]],
         axis=1,
@@ -171,14 +173,14 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
         a0, a1 = area_fit(ctx, r)
         evap[i] = evaporation_m(ctx, r.id) * (a0 + a1 * (previous[i] + storage[i]) / 2.0)
         level[i] = level_of(ctx, r.id, storage[i])
-    min_dual = sol.row_duals(m.reservoir.min_storage, shape)  # type: ignore[attr-defined]
-    max_dual = sol.row_duals(m.reservoir.max_storage, shape)  # type: ignore[attr-defined]
+    min_dual = sol.row_duals(m.reservoir.min_storage, shape)
+    max_dual = sol.row_duals(m.reservoir.max_storage, shape)
     price = (np.abs(min_dual) + np.abs(max_dual)) / ctx.discount
     return {
         "storage": on_nodes(ctx, ids, storage),
         "level": on_nodes(ctx, ids, level),
         "evaporation": on_nodes(ctx, ids, evap),
         "storage_bound_price": on_nodes(ctx, ids, price),
-        "storage_min_deficit": on_nodes(ctx, ids, sol.array(m.reservoir.min_deficit, shape)),  # type: ignore[attr-defined]
+        "storage_min_deficit": on_nodes(ctx, ids, sol.array(m.reservoir.min_deficit, shape)),
         "_storage_previous": on_nodes(ctx, ids, previous),
     }
