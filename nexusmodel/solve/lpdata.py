@@ -151,12 +151,12 @@ def series_data(
     step["res_half"] = rows(
         [reservoir.evaporation_m(ctx, r.id) * reservoir.area_fit(ctx, r)[1] / 2.0 for r in res]
     )
-    ps = hydropower.plants(ctx)
-    step["turbine_cap"] = rows([ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t) for p in ps])
-    step["energy_cap"] = rows([ctx.mw_to_gwh(p.installed_mw) for p in ps])
+    plant_data = hydropower.data(ctx)
+    step["turbine_cap"] = plant_data.turbine_cap_hm3
+    step["energy_cap"] = plant_data.energy_cap_gwh
     # the Taylor plane's gaps (MUSD/GWh): the lift's cost follows the series' energy prices
     step["taylor_gap_cost"] = np.array(
-        [np.full(n_t, hydropower.cut_cost(ctx)), np.full(n_t, hydropower.lift_cost(ctx))]
+        [np.full(n_t, plant_data.cut_cost), np.full(n_t, plant_data.lift_cost)]
     )
     ks = energy_system.systems(ctx)
     for name, attr in (
@@ -167,7 +167,7 @@ def series_data(
         step[f"{name}_cap"] = rows([ctx.mw_to_gwh(getattr(k, attr)) for k in ks])
         step[f"{name}_price"] = rows([energy_system.prices(ctx, k.id)[name] for k in ks])
     step["energy_demand"] = rows([ctx.monthly(s.energy_demand_gwh, k.id, "volume") for k in ks])
-    step["town_demand"] = rows([municipal.demand_hm3(ctx, t.id) for t in municipal.towns(ctx)])
+    step["town_demand"] = municipal.data(ctx).demand_hm3
     step["segment_cap"] = rows(
         [
             seg.share * demand.demand_hm3(ctx, n.id)
@@ -514,6 +514,7 @@ class PushPlan:
             add("coef", bal[:, 1:], "res_half", r, t[:, 1:], offset=-1.0, cols=storage[:, :-1])
         # hydropower
         n_p = lay.cols["turbine"].shape[0]
+        plants = hydropower.data(ctx)
         if n_p:
             p = np.arange(n_p)[:, None]
             add("ub", lay.cols["turbine"], "turbine_cap", p, t)
@@ -524,11 +525,18 @@ class PushPlan:
                 "one",
                 one,
                 t,
-                scale=options.spill_penalty_usd_per_m3,
+                scale=plants.turbine_value,
                 disc=step_disc,
             )
-            weight = ctx.priority_weight("hydropower") if priority else 0.0
-            add("cost", lay.cols["energy"], "one", one, t, scale=weight, disc=step_disc)
+            add(
+                "cost",
+                lay.cols["energy"],
+                "one",
+                one,
+                t,
+                scale=plants.energy_weight,
+                disc=step_disc,
+            )
         if lay.cols["cut"].size:
             for key, name in enumerate(("cut", "lift")):
                 gap = np.full((1, 1), key)
@@ -551,16 +559,16 @@ class PushPlan:
         if towns:
             k = np.arange(len(towns))[:, None]
             add("rhs", lay.rows["supply"], "town_demand", k, t, sense=0)
-            penalty = np.array([tw.shortage_penalty_usd_per_m3 for tw in towns])[:, None]
-            weight = ctx.priority_weight("municipal") if priority else 0.0
-            add("cost", lay.cols["delivery"], "one", one, t, scale=weight, disc=step_disc)
+            town_data = municipal.data(ctx)
+            value = town_data.delivery_weight[:, None]
+            add("cost", lay.cols["delivery"], "one", one, t, scale=value, disc=step_disc)
             add(
                 "cost",
                 lay.cols["shortage"],
                 "one",
                 one,
                 t,
-                scale=0.0 if priority else -penalty,
+                scale=-town_data.shortage_cost[:, None],
                 disc=step_disc,
             )
         # demand curves

@@ -39,6 +39,8 @@ the LP it solved.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
@@ -62,12 +64,14 @@ from nexusmodel.model.heads import (  # the heads and their expansions (numpy), 
 __all__ = [
     "CUT_COST",
     "NAME",
+    "HydropowerData",
     "Plant",
     "Taylor",
     "add_to_model",
     "balance_rhs",
     "balance_terms",
     "cut_cost",
+    "data",
     "extract",
     "head_at",
     "head_from_storage",
@@ -110,14 +114,45 @@ def lift_cost(ctx: BuildContext) -> float:
     return 2.0 * max(worth, 0.5)
 
 
+@dataclass(frozen=True)
+class HydropowerData:
+    """The data-dependent numbers of the plants' rows and costs, read by the build and by
+    the in-place updates (:mod:`nexusmodel.solve.lpdata`); plants in :func:`plants` order,
+    costs undiscounted."""
+
+    turbine_cap_hm3: np.ndarray  # plants x steps: turbine capacity over each step
+    energy_cap_gwh: np.ndarray  # plants x steps: installed capacity over each step
+    turbine_value: float  # MUSD per hm3 turbined: the tie-breaker against needless spill
+    energy_weight: float  # priority objective: weight per GWh (0 in the economic one)
+    cut_cost: float  # MUSD/GWh of energy the Taylor plane promises beyond the water's
+    lift_cost: float  # MUSD/GWh of energy lifted above the Taylor plane
+
+
+def data(ctx: BuildContext) -> HydropowerData:
+    """Every data-dependent number of the hydropower rows and objective."""
+    ps = plants(ctx)
+    n_t = len(ctx.axis)
+    priority = ctx.options.objective == "priority"
+    return HydropowerData(
+        np.array([ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t) for p in ps]).reshape(
+            len(ps), n_t
+        ),
+        np.array([ctx.mw_to_gwh(p.installed_mw) for p in ps]).reshape(len(ps), n_t),
+        ctx.options.spill_penalty_usd_per_m3,
+        ctx.priority_weight("hydropower") if priority else 0.0,
+        cut_cost(ctx),
+        lift_cost(ctx),
+    )
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.hydropower = pyo.Block()
     ps = plants(ctx)
     ids = [p.node for p in ps]
-    n_t = len(ctx.axis)
     b.ids = pyo.Set(initialize=ids, ordered=True)
-    qmax = {p.node: ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t) for p in ps}
-    emax = {p.node: ctx.mw_to_gwh(p.installed_mw) for p in ps}
+    numbers = data(ctx)
+    qmax = {p.node: numbers.turbine_cap_hm3[i] for i, p in enumerate(ps)}
+    emax = {p.node: numbers.energy_cap_gwh[i] for i, p in enumerate(ps)}
     b.turbine = pyo.Var(b.ids, ctx.steps, bounds=lambda _b, p, t: (0.0, float(qmax[p][t])))
     taylor = ctx.options.head == "slp"
     expanded = {p.node for p in ps if p.reservoir} if taylor else set()
@@ -202,22 +237,22 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     """Economic: energy is valued in the energy systems, spill costs a tie-breaker. Priority: weight * GWh."""
     ps = plants(ctx)
     disc = ctx.discount
+    numbers = data(ctx)
     coefs: list[float] = []
     variables: list[object] = []
     if ctx.options.objective == "priority":
-        weight = ctx.priority_weight("hydropower")
         for p in ps:
-            coefs += list(weight * disc)
+            coefs += list(numbers.energy_weight * disc)
             variables += [m.hydropower.energy[p.node, t] for t in ctx.steps]
     # tie-breaker: - spill_penalty * (release - turbine) is + penalty * turbine up to a constant
     for p in ps:
-        coefs += list(ctx.options.spill_penalty_usd_per_m3 * disc)
+        coefs += list(numbers.turbine_value * disc)
         variables += [m.hydropower.turbine[p.node, t] for t in ctx.steps]
     if hasattr(m.hydropower, "cut"):  # the Taylor plane's gaps (see the module docstring)
         for p in m.hydropower.with_storage:
-            coefs += list(-cut_cost(ctx) * disc)
+            coefs += list(-numbers.cut_cost * disc)
             variables += [m.hydropower.cut[p, t] for t in ctx.steps]
-            coefs += list(-lift_cost(ctx) * disc)
+            coefs += list(-numbers.lift_cost * disc)
             variables += [m.hydropower.lift[p, t] for t in ctx.steps]
     return linear(coefs, variables)
 
