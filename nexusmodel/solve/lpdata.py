@@ -177,24 +177,17 @@ def series_data(
     )
     dc = irrigation.pairs(ctx)
     step["need"] = rows([irrigation.need_hm3_per_kha(ctx, c) for _d, c in dc])
-    a, coef = production_coefficients(ctx, step["need"], step_year, year_need)
-    step["prod_water"] = coef
-    year["prod_area"] = a
+    production = irrigation.production_coefficients(ctx, step["need"], step_year, year_need)
+    step["prod_water"] = production.water
+    year["prod_area"] = production.area
     year["area_max"] = rows(
         [[float(s.area_max_ha.loc[y, (d, c)]) / 1000.0 for y in ctx.years] for d, c in dc],
         len(years),
     )
-    year["crop_price"] = rows(
-        [[float(s.crop_price_usd_per_t.loc[y, c]) / 1000.0 for y in ctx.years] for _d, c in dc],
-        len(years),
-    )
-    year["crop_cost"] = rows(
-        [[float(s.crop_cost_usd_per_ha.loc[y, c]) / 1000.0 for y in ctx.years] for _d, c in dc],
-        len(years),
-    )
+    year["crop_price"], year["crop_cost"] = irrigation.crop_economics(ctx)
     # economic objective of the FAO-33 production (MUSD per kha and per hm3, undiscounted)
-    year["area_value"] = year["crop_price"] * a - year["crop_cost"]
-    step["water_value"] = year["crop_price"][:, step_year] * coef
+    year["area_value"] = year["crop_price"] * production.area - year["crop_cost"]
+    step["water_value"] = year["crop_price"][:, step_year] * production.water
     envs = environment.reaches(ctx)
     step["env_req"] = rows([environment.requirement_hm3(ctx, n.id) for n in envs])
     shares = np.array([environment.year_share(ctx, y) for y in ctx.years])
@@ -222,38 +215,6 @@ def series_data(
     )
     step["one"] = np.ones((1, n_t))
     return SeriesData(years, step_year, step, year)
-
-
-def production_coefficients(
-    ctx: BuildContext,
-    need: np.ndarray,
-    step_year: np.ndarray,
-    year_need: dict[int, dict[str, float]] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """FAO-33 linear production of each (district, crop) pair (kt), as the irrigation
-    component writes it: ``P[y] = a[y] * A[y] + sum_{t in y} c[t] * w[t]``. Returns
-    (a: pairs x years, c: pairs x steps) with ``a = Ym (1 - Ky)`` and ``c = Ky Ym / NIR_y``
-    where the year's need NIR_y > 0, else ``a = Ym`` and ``c = 0``. NIR_y sums ``need``
-    (pairs x steps, hm3/kha) over the year's steps, unless ``year_need`` gives it."""
-    crops = ctx.basin.tables.crops
-    dc = irrigation.pairs(ctx)
-    n_y = len(ctx.years)
-    a = np.zeros((len(dc), n_y))
-    coef = np.zeros((len(dc), len(step_year)))
-    for k, (_d, c) in enumerate(dc):
-        ym, ky = float(crops.loc[c, "max_yield_t_per_ha"]), float(crops.loc[c, "ky"])
-        for yi, y in enumerate(ctx.years):
-            in_year = step_year == yi
-            if year_need is not None and y in year_need:
-                nir_y = float(year_need[y].get(c, 0.0))
-            else:
-                nir_y = float(need[k, in_year].sum())
-            if nir_y > 0:
-                a[k, yi] = ym * (1 - ky)
-                coef[k, in_year] = ky * ym / nir_y
-            else:
-                a[k, yi] = ym
-    return a, coef
 
 
 # --------------------------------------------------------------------------- the model's layout
