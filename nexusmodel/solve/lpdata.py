@@ -158,15 +158,11 @@ def series_data(
     step["taylor_gap_cost"] = np.array(
         [np.full(n_t, plant_data.cut_cost), np.full(n_t, plant_data.lift_cost)]
     )
-    ks = energy_system.systems(ctx)
-    for name, attr in (
-        ("thermal", "thermal_capacity_mw"),
-        ("imports", "import_capacity_mw"),
-        ("exports", "export_capacity_mw"),
-    ):
-        step[f"{name}_cap"] = rows([ctx.mw_to_gwh(getattr(k, attr)) for k in ks])
-        step[f"{name}_price"] = rows([energy_system.prices(ctx, k.id)[name] for k in ks])
-    step["energy_demand"] = rows([ctx.monthly(s.energy_demand_gwh, k.id, "volume") for k in ks])
+    energy = energy_system.data(ctx)
+    for name in energy_system.CAPACITY_FIELDS:
+        step[f"{name}_cap"] = energy.capacity_gwh[name]
+        step[f"{name}_price"] = energy.price_usd_per_mwh[name]
+    step["energy_demand"] = energy.demand_gwh
     step["town_demand"] = municipal.data(ctx).demand_hm3
     step["segment_cap"] = rows(
         [
