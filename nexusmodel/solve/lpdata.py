@@ -96,17 +96,6 @@ class SeriesData:
 # --------------------------------------------------------------------------- computing
 
 
-def initial_storage_term(ctx: BuildContext) -> np.ndarray:
-    """``S0 * (1 - e[0] a1 / 2)`` of each reservoir (hm3): the constant the first step's
-    balance row carries (reservoir docstring), from the context's initial storage."""
-    out = []
-    for r in reservoir.reservoirs(ctx):
-        _a0, a1 = reservoir.area_fit(ctx, r)
-        e0 = float(reservoir.evaporation_m(ctx, r.id)[0])
-        out.append(r.initial_storage_hm3 * (1.0 - e0 * a1 / 2.0))
-    return np.array(out)
-
-
 def series_data(
     ctx: BuildContext, year_need: dict[int, dict[str, float]] | None = None
 ) -> SeriesData:
@@ -126,7 +115,7 @@ def series_data(
 
     rhs = balance_rhs_hm3(ctx)
     res = reservoir.reservoirs(ctx)
-    for r, term in zip(res, initial_storage_term(ctx), strict=True):
+    for r, term in zip(res, reservoir.initial_storage_term(ctx), strict=True):
         rhs[ctx.water_nodes.index(r.id), 0] -= term
     step["balance"] = rhs
     step["link_cap"] = link.capacity_hm3(ctx)
@@ -134,23 +123,10 @@ def series_data(
         [ctx.m3s_to_hm3(lk.min_flow_m3s) * np.ones(n_t) for lk in ctx.basin.links]
     )
     s = ctx.series
-    step["res_lower"] = rows(
-        [
-            np.maximum(
-                r.dead_storage_hm3, ctx.axis.per_step(s.rule_min_hm3[r.id].to_numpy(), "rate")
-            )
-            for r in res
-        ]
-    )
-    step["res_upper"] = rows(
-        [
-            np.minimum(r.capacity_hm3, ctx.axis.per_step(s.rule_max_hm3[r.id].to_numpy(), "rate"))
-            for r in res
-        ]
-    )
-    step["res_half"] = rows(
-        [reservoir.evaporation_m(ctx, r.id) * reservoir.area_fit(ctx, r)[1] / 2.0 for r in res]
-    )
+    storage_data = reservoir.data(ctx)
+    step["res_lower"] = storage_data.lower_hm3
+    step["res_upper"] = storage_data.upper_hm3
+    step["res_half"] = storage_data.evaporation_half
     plant_data = hydropower.data(ctx)
     step["turbine_cap"] = plant_data.turbine_cap_hm3
     step["energy_cap"] = plant_data.energy_cap_gwh

@@ -48,7 +48,6 @@ from nexusmodel.solve.live import EndRule, live_model
 from nexusmodel.solve.lpdata import (
     SeriesData,
     StructureError,
-    initial_storage_term,
     series_data,
 )
 from nexusmodel.timeaxis import make_time_axis
@@ -138,7 +137,7 @@ def _push_balance(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
     if start != 0 or data.n_steps != n_t:
         data = data.window(start, start + n_t)
     rhs = balance_rhs_hm3(ctx)
-    for r, term in zip(reservoir.reservoirs(ctx), initial_storage_term(ctx), strict=True):
+    for r, term in zip(reservoir.reservoirs(ctx), reservoir.initial_storage_term(ctx), strict=True):
         rhs[ctx.water_nodes.index(r.id), 0] -= term
     data = replace(data, step={**data.step, "balance": rhs})
     live.set_current_data(data, 0)
