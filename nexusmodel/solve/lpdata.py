@@ -140,13 +140,7 @@ def series_data(
         step[f"{name}_price"] = energy.price_usd_per_mwh[name]
     step["energy_demand"] = energy.demand_gwh
     step["town_demand"] = municipal.data(ctx).demand_hm3
-    step["segment_cap"] = rows(
-        [
-            seg.share * demand.demand_hm3(ctx, n.id)
-            for n in demand.users(ctx)
-            for seg in n.benefit_segments
-        ]
-    )
+    step["segment_cap"] = demand.data(ctx).take_cap_hm3
     dc = irrigation.pairs(ctx)
     step["need"] = rows([irrigation.need_hm3_per_kha(ctx, c) for _d, c in dc])
     production = irrigation.production_coefficients(ctx, step["need"], step_year, year_need)
@@ -160,10 +154,10 @@ def series_data(
     # economic objective of the FAO-33 production (MUSD per kha and per hm3, undiscounted)
     year["area_value"] = year["crop_price"] * production.area - year["crop_cost"]
     step["water_value"] = year["crop_price"][:, step_year] * production.water
-    envs = environment.reaches(ctx)
-    step["env_req"] = rows([environment.requirement_hm3(ctx, n.id) for n in envs])
+    env = environment.data(ctx)
+    step["env_req"] = env.requirement_hm3
+    year["env_target"] = env.annual_target_hm3
     shares = np.array([environment.year_share(ctx, y) for y in ctx.years])
-    year["env_target"] = rows([n.annual_target_hm3 * shares for n in envs], len(years))
     pol = release_rules.policy(ctx)
     months = ctx.axis.calendar_months
     step["agreed_min"] = rows(
@@ -507,13 +501,7 @@ class PushPlan:
         # demand curves
         users = demand.users(ctx)
         if users:
-            value = np.array(
-                [
-                    ctx.priority_weight("demand") if priority else seg.value_usd_per_m3
-                    for n in users
-                    for seg in n.benefit_segments
-                ]
-            )[:, None]
+            value = demand.data(ctx).value[:, None]
             add("ub", lay.cols["take"], "segment_cap", np.arange(len(value))[:, None], t)
             add("cost", lay.cols["take"], "one", one, t, scale=value, disc=step_disc)
         # irrigation
@@ -554,23 +542,17 @@ class PushPlan:
                 add("cost", area, "area_value", k, y, disc=year_disc)
                 add("cost", water, "water_value", k, t, disc=step_year_disc)
         # environment
-        envs = environment.reaches(ctx)
-        if envs:
-
-            def value_of(i: int) -> float:
-                return (
-                    ctx.priority_weight("environment") if priority else envs[i].penalty_usd_per_m3
-                )
-
+        env_value = environment.data(ctx).deficit_value
+        if env_value.size:
             if lay.env_min:
                 keys = np.array(lay.env_min)[:, None]
                 add("rhs", lay.rows["env_min"], "env_req", keys, t, sense=1)
-                v = np.array([value_of(i) for i in lay.env_min])[:, None]
+                v = env_value[lay.env_min][:, None]
                 add("cost", lay.cols["env_deficit"], "one", one, t, scale=-v, disc=step_disc)
             if lay.env_target:
                 keys = np.array(lay.env_target)[:, None]
                 add("rhs", lay.rows["env_annual"], "env_target", keys, y, sense=1)
-                v = np.array([value_of(i) for i in lay.env_target])[:, None]
+                v = env_value[lay.env_target][:, None]
                 add(
                     "cost",
                     lay.cols["annual_deficit"],
@@ -583,14 +565,7 @@ class PushPlan:
         # outlets
         ids = outlet.outlets(ctx)
         if ids:
-            penalty = np.array(
-                [
-                    getattr(ctx.basin.nodes[n], "penalty_usd_per_m3", 0.0)
-                    if ctx.basin.nodes[n].type == "sink"
-                    else 0.0
-                    for n in ids
-                ]
-            )[:, None]
+            penalty = outlet.penalties(ctx)[:, None]
             add("cost", lay.cols["outflow"], "one", one, t, scale=-penalty, disc=step_disc)
         # scenario release rules
         if lay.policy_keys:

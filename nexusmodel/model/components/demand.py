@@ -12,6 +12,8 @@ the node equals the value of the last segment served in part.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
@@ -32,17 +34,40 @@ def demand_hm3(ctx: BuildContext, node: str) -> np.ndarray:
     return ctx.monthly(ctx.series.demand_hm3, node, "volume")
 
 
+@dataclass(frozen=True)
+class DemandData:
+    """The data-dependent numbers of the demand curves, by segment (users in :func:`users`
+    order, each user's segments in file order), read by the build and by the in-place
+    updates (:mod:`nexusmodel.solve.lpdata`)."""
+
+    take_cap_hm3: np.ndarray  # segments x steps: the segment's share of the demand
+    value: np.ndarray  # segments: USD/m3 (= MUSD/hm3) taken, or the priority weight
+
+
+def data(ctx: BuildContext) -> DemandData:
+    """Every data-dependent number of the demand segments' bounds and objective."""
+    nodes = users(ctx)
+    priority = ctx.options.objective == "priority"
+    caps, values = [], []
+    for n in nodes:
+        demand = demand_hm3(ctx, n.id)
+        for seg in n.benefit_segments:
+            caps.append(seg.share * demand)
+            values.append(ctx.priority_weight("demand") if priority else seg.value_usd_per_m3)
+    return DemandData(
+        np.array(caps, dtype=float).reshape(len(caps), len(ctx.axis)),
+        np.array(values, dtype=float),
+    )
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.demand = pyo.Block()
     nodes = users(ctx)
     segments = [(n.id, s) for n in nodes for s in range(len(n.benefit_segments))]
     b.segments = pyo.Set(initialize=segments, dimen=2, ordered=True)
     b.ids = pyo.Set(initialize=[n.id for n in nodes], ordered=True)
-    share = {(n.id, s): seg.share for n in nodes for s, seg in enumerate(n.benefit_segments)}
-    demand = {n.id: demand_hm3(ctx, n.id) for n in nodes}
-    b.take = pyo.Var(
-        b.segments, ctx.steps, bounds=lambda _b, n, s, t: (0.0, float(share[n, s] * demand[n][t]))
-    )
+    caps = dict(zip(segments, data(ctx).take_cap_hm3, strict=True))
+    b.take = pyo.Var(b.segments, ctx.steps, bounds=lambda _b, n, s, t: (0.0, float(caps[n, s][t])))
     rf = {n.id: n.return_fraction for n in nodes}
     segs_of = {n.id: [s for (nn, s) in segments if nn == n.id] for n in nodes}
 
@@ -77,13 +102,10 @@ def balance_rhs(ctx: BuildContext) -> dict[str, np.ndarray]:
 def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     coefs: list[float] = []
     variables: list[object] = []
+    values = iter(data(ctx).value.tolist())
     for node in users(ctx):
-        for s, seg in enumerate(node.benefit_segments):
-            value = (
-                ctx.priority_weight("demand")
-                if ctx.options.objective == "priority"
-                else seg.value_usd_per_m3
-            )
+        for s in range(len(node.benefit_segments)):
+            value = next(values)
             coefs += list(value * ctx.discount)
             variables += [m.demand.take[node.id, s, t] for t in ctx.steps]
     return linear(coefs, variables)

@@ -11,6 +11,8 @@ soft rules pay ``penalty_usd_per_m3`` per m3 missing. The duals are the price of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
@@ -41,6 +43,39 @@ def year_share(ctx: BuildContext, year: int) -> float:
     return float(days / (366.0 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 365.0))
 
 
+@dataclass(frozen=True)
+class EnvironmentData:
+    """The data-dependent numbers of the environmental rows and costs (reaches in
+    :func:`reaches` order), read by the build and by the in-place updates
+    (:mod:`nexusmodel.solve.lpdata`)."""
+
+    requirement_hm3: np.ndarray  # reaches x steps: minimum flow over each step
+    annual_target_hm3: np.ndarray  # reaches x years: target times the share of the year
+    deficit_value: np.ndarray  # reaches: MUSD/hm3 short (penalty, or the priority weight)
+
+
+def data(ctx: BuildContext) -> EnvironmentData:
+    """Every data-dependent number of the environmental rows and objective."""
+    nodes = reaches(ctx)
+    shares = np.array([year_share(ctx, y) for y in ctx.years])
+    priority = ctx.options.objective == "priority"
+    return EnvironmentData(
+        np.array([requirement_hm3(ctx, n.id) for n in nodes], dtype=float).reshape(
+            len(nodes), len(ctx.axis)
+        ),
+        np.array([n.annual_target_hm3 * shares for n in nodes], dtype=float).reshape(
+            len(nodes), len(shares)
+        ),
+        np.array(
+            [
+                ctx.priority_weight("environment") if priority else n.penalty_usd_per_m3
+                for n in nodes
+            ],
+            dtype=float,
+        ),
+    )
+
+
 def inflow_terms(
     m: pyo.ConcreteModel, ctx: BuildContext, node: str, t: int
 ) -> tuple[list[float], list[object]]:
@@ -51,7 +86,9 @@ def inflow_terms(
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.environment = pyo.Block()
     nodes = reaches(ctx)
-    with_min = [n.id for n in nodes if requirement_hm3(ctx, n.id).max() > 0]
+    numbers = data(ctx)
+    row_of = {n.id: i for i, n in enumerate(nodes)}
+    with_min = [n.id for n in nodes if numbers.requirement_hm3[row_of[n.id]].max() > 0]
     with_target = [n.id for n in nodes if n.annual_target_hm3 > 0]
     hard = {n.id: is_hard(ctx, n) for n in nodes}
     b.with_min = pyo.Set(initialize=with_min, ordered=True)
@@ -62,8 +99,8 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b.annual_deficit = pyo.Var(
         b.with_target, ctx.years, bounds=lambda _b, n, y: (0.0, 0.0 if hard[n] else None)
     )
-    req = {n: requirement_hm3(ctx, n) for n in with_min}
-    target = {n.id: n.annual_target_hm3 for n in nodes}
+    req = {n: numbers.requirement_hm3[row_of[n]] for n in with_min}
+    year_pos = {y: k for k, y in enumerate(ctx.years)}
 
     def min_flow(_b: pyo.Block, n: str, t: int) -> object:
         """Q[n,t] + deficit[n,t] >= q_min[n,t]   (hm3)."""
@@ -78,9 +115,9 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
             c, v = inflow_terms(m, ctx, n, int(t))
             coefs += c
             variables += v
-        return linear([*coefs, 1.0], [*variables, b.annual_deficit[n, y]]) >= target[
-            n
-        ] * year_share(ctx, y)
+        return linear([*coefs, 1.0], [*variables, b.annual_deficit[n, y]]) >= float(
+            numbers.annual_target_hm3[row_of[n], year_pos[y]]
+        )
 
     b.min_flow = pyo.Constraint(b.with_min, ctx.steps, rule=min_flow)
     b.annual = pyo.Constraint(b.with_target, ctx.years, rule=annual)
@@ -116,12 +153,7 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     b = m.environment
     coefs: list[float] = []
     variables: list[object] = []
-    for node in reaches(ctx):
-        value = (
-            ctx.priority_weight("environment")
-            if ctx.options.objective == "priority"
-            else node.penalty_usd_per_m3
-        )
+    for node, value in zip(reaches(ctx), data(ctx).deficit_value.tolist(), strict=True):
         if node.id in b.with_min:
             coefs += list(-value * ctx.discount)
             variables += [b.deficit[node.id, t] for t in ctx.steps]

@@ -21,6 +21,20 @@ def outlets(ctx: BuildContext) -> list[str]:
     return [n for n in ctx.water_nodes if ctx.is_outlet(n)]
 
 
+def penalties(ctx: BuildContext) -> np.ndarray:
+    """Penalty (USD/m3 = MUSD/hm3, undiscounted) on the outflow of each outlet: a sink's own
+    penalty, 0 at terminal lakes; read by the objective and by the in-place updates."""
+    return np.array(
+        [
+            getattr(ctx.basin.nodes[node], "penalty_usd_per_m3", 0.0)
+            if ctx.basin.nodes[node].type == "sink"
+            else 0.0
+            for node in outlets(ctx)
+        ],
+        dtype=float,
+    )
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.outlet = pyo.Block()
     b.ids = pyo.Set(initialize=outlets(ctx), ordered=True)
@@ -40,12 +54,7 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     """- penalty * outflow at sinks with a penalty (MUSD)."""
     coefs: list[float] = []
     variables: list[object] = []
-    for node in outlets(ctx):
-        penalty = (
-            getattr(ctx.basin.nodes[node], "penalty_usd_per_m3", 0.0)
-            if ctx.basin.nodes[node].type == "sink"
-            else 0.0
-        )
+    for node, penalty in zip(outlets(ctx), penalties(ctx).tolist(), strict=True):
         if penalty:
             coefs += list(-penalty * ctx.discount)
             variables += [m.outlet.outflow[node, t] for t in ctx.steps]
