@@ -119,10 +119,7 @@ def series_data(
         rhs[ctx.water_nodes.index(r.id), 0] -= term
     step["balance"] = rhs
     step["link_cap"] = link.capacity_hm3(ctx)
-    step["link_min"] = rows(
-        [ctx.m3s_to_hm3(lk.min_flow_m3s) * np.ones(n_t) for lk in ctx.basin.links]
-    )
-    s = ctx.series
+    step["link_min"] = link.min_flow_hm3(ctx)
     storage_data = reservoir.data(ctx)
     step["res_lower"] = storage_data.lower_hm3
     step["res_upper"] = storage_data.upper_hm3
@@ -146,10 +143,7 @@ def series_data(
     production = irrigation.production_coefficients(ctx, step["need"], step_year, year_need)
     step["prod_water"] = production.water
     year["prod_area"] = production.area
-    year["area_max"] = rows(
-        [[float(s.area_max_ha.loc[y, (d, c)]) / 1000.0 for y in ctx.years] for d, c in dc],
-        len(years),
-    )
+    year["area_max"] = irrigation.area_max_kha(ctx)
     year["crop_price"], year["crop_cost"] = irrigation.crop_economics(ctx)
     # economic objective of the FAO-33 production (MUSD per kha and per hm3, undiscounted)
     year["area_value"] = year["crop_price"] * production.area - year["crop_cost"]
@@ -157,28 +151,10 @@ def series_data(
     env = environment.data(ctx)
     step["env_req"] = env.requirement_hm3
     year["env_target"] = env.annual_target_hm3
-    shares = np.array([environment.year_share(ctx, y) for y in ctx.years])
-    pol = release_rules.policy(ctx)
-    months = ctx.axis.calendar_months
-    step["agreed_min"] = rows(
-        [
-            ctx.m3s_to_hm3(np.asarray(r.release_m3s, dtype=float)[months - 1])
-            for r in pol.min_releases
-        ]
-    )
-    step["spill_rate_cap"] = rows(
-        [
-            ctx.m3s_to_hm3(np.full(n_t, np.nan if c.max_m3s is None else c.max_m3s))
-            for c in pol.spill_caps
-        ]
-    )
-    year["spill_year_cap"] = rows(
-        [
-            (np.nan if c.max_hm3_per_year is None else c.max_hm3_per_year) * shares
-            for c in pol.spill_caps
-        ],
-        len(years),
-    )
+    rules = release_rules.data(ctx)
+    step["agreed_min"] = rules.agreed_min_hm3
+    step["spill_rate_cap"] = rules.spill_rate_cap_hm3
+    year["spill_year_cap"] = rules.spill_year_cap_hm3
     step["one"] = np.ones((1, n_t))
     return SeriesData(years, step_year, step, year)
 

@@ -99,6 +99,15 @@ def production_coefficients(
     return Production(a, coef, has_need)
 
 
+def area_max_kha(ctx: BuildContext) -> np.ndarray:
+    """Area available to each pair in each year (kha; pairs x years)."""
+    frame = ctx.series.area_max_ha
+    dc = pairs(ctx)
+    return np.array(
+        [[float(frame.loc[y, (d, c)]) / 1000.0 for y in ctx.years] for d, c in dc]
+    ).reshape(len(dc), len(ctx.years))
+
+
 def crop_economics(ctx: BuildContext) -> tuple[np.ndarray, np.ndarray]:
     """(crop price in MUSD per kt, crop cost in MUSD per kha) of every pair and year
     (USD/t and USD/ha / 1000), undiscounted."""
@@ -119,12 +128,10 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     dc = pairs(ctx)
     b.pairs = pyo.Set(initialize=dc, dimen=2, ordered=True)
     years = ctx.years
-    area_max = ctx.series.area_max_ha
-    amax = {
-        (d, c): dict(zip(area_max.index, area_max[(d, c)].tolist(), strict=True)) for d, c in dc
-    }
+    amax = dict(zip(dc, area_max_kha(ctx), strict=True))
+    at_year = {y: k for k, y in enumerate(years)}
     b.area = pyo.Var(
-        b.pairs, years, bounds=lambda _b, d, c, y: (0.0, float(amax[d, c][y]) / 1000.0)
+        b.pairs, years, bounds=lambda _b, d, c, y: (0.0, float(amax[d, c][at_year[y]]))
     )
     need = {c: need_hm3_per_kha(ctx, c) for c in ctx.basin.tables.crops.index}
     b.water = pyo.Var(b.pairs, ctx.steps, within=pyo.NonNegativeReals)

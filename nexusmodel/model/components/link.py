@@ -26,6 +26,14 @@ def capacity_hm3(ctx: BuildContext) -> np.ndarray:
     return caps
 
 
+def min_flow_hm3(ctx: BuildContext) -> np.ndarray:
+    """Minimum flow of every link on every step (hm3; 0 where the link has none)."""
+    return np.array(
+        [ctx.m3s_to_hm3(link.min_flow_m3s) * np.ones(len(ctx.axis)) for link in ctx.basin.links],
+        dtype=float,
+    ).reshape(len(ctx.link_ids), len(ctx.axis))
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.link = pyo.Block()
     caps = capacity_hm3(ctx)
@@ -39,7 +47,7 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     with_min = [link.id for link in ctx.basin.links if link.min_flow_m3s > 0]
     b.with_min = pyo.Set(initialize=with_min, ordered=True)
     b.min_deficit = pyo.Var(b.with_min, ctx.steps, within=pyo.NonNegativeReals)
-    minimum = {link.id: ctx.m3s_to_hm3(link.min_flow_m3s) for link in ctx.basin.links}
+    minimum = dict(zip(ctx.link_ids, min_flow_hm3(ctx), strict=True))
 
     def min_flow(_b: pyo.Block, lid: str, t: int) -> object:
         """flow[l,t] + min_deficit[l,t] >= q_min[l] * seconds[t] / 1e6   (hm3)."""
