@@ -304,17 +304,16 @@ class WindowModels:
         for wm in self.models.get(key, []):
             ctx: BuildContext = wm.model.context
             old_axis = ctx.axis
-            ctx.axis = self.window_axis(win.start, win.stop)
+            wm.live.use_data(axis=self.window_axis(win.start, win.stop))
             try:
                 wm.live.push_series(self.data, disc, win.start)
             except StructureError:
-                ctx.axis = old_axis
+                wm.live.use_data(axis=old_axis)
                 continue
             wm.uses += 1
             return wm
         wm = self._build(win)
-        ctx = wm.model.context
-        ctx.axis = self.window_axis(win.start, win.stop)
+        wm.live.use_data(axis=self.window_axis(win.start, win.stop))
         wm.live.push_series(self.data, disc, win.start)
         self.models.setdefault(key, []).append(wm)
         wm.uses += 1
@@ -329,7 +328,7 @@ class WindowModels:
         live = LiveModel(model, backend)
         live.layout  # noqa: B018  records the build's calendar years
         # from here on the context reads the horizon's series through the window's axis
-        model.context.series = self.basin.series
+        live.use_data(series=self.basin.series)
         self.stats.models_built += 1
         self.stats.build_seconds += time.perf_counter() - start
         self.stats.translate_seconds += backend.compile_seconds

@@ -39,7 +39,8 @@ from nexusmodel.solve.lpdata import Layout, PushPlan, SeriesData, series_data
 from nexusmodel.solve.slp import HeadLinearization, built_with_taylor, start_heads
 
 if TYPE_CHECKING:
-    from nexusmodel.basin.basin import Basin
+    from nexusmodel.basin.basin import Basin, BasinSeries
+    from nexusmodel.timeaxis import TimeAxis
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,25 @@ class LiveModel:
         if self._end_rules is None:
             self._end_rules = {r: EndRule() for r in self.model.reservoir.with_end}
         return self._end_rules
+
+    def use_data(
+        self,
+        *,
+        basin: Basin | None = None,
+        series: BasinSeries | None = None,
+        axis: TimeAxis | None = None,
+    ) -> None:
+        """Make the context describe the data the LP is given (the basin with its initial
+        storage, the horizon series, the time axis), so that extraction, the head
+        iteration and the diagnosis read the data solved. The one place that changes a
+        live model's context; the caller pushes the matching numbers into the LP."""
+        ctx = self.context
+        if basin is not None:
+            ctx.basin = basin
+        if series is not None:
+            ctx.series = series
+        if axis is not None:
+            ctx.axis = axis
 
     def current_data(self) -> tuple[SeriesData, int]:
         """(series data, first step) the LP holds now; from the context if nothing was

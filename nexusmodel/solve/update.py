@@ -124,7 +124,7 @@ def update_inflows(model: pyo.ConcreteModel, backend: HighsBackend, inflow_hm3: 
             "rate (m3/s) on every step of a month"
         )
     frame[columns] = monthly.T
-    ctx.series = replace(ctx.series, inflow_m3s=frame)
+    live_model(model, backend).use_data(series=replace(ctx.series, inflow_m3s=frame))
     _push_balance(model, backend)
 
 
@@ -194,8 +194,9 @@ def update_initial_storage(
         else n
         for n in ctx.basin.spec.nodes
     ]
-    ctx.basin = ctx.basin.with_spec(ctx.basin.spec.model_copy(update={"nodes": nodes}))
-    live_model(model, backend).push_initial_storage()
+    live = live_model(model, backend)
+    live.use_data(basin=ctx.basin.with_spec(ctx.basin.spec.model_copy(update={"nodes": nodes})))
+    live.push_initial_storage()
     _push_end_rows(model, backend)
     if heads:
         reset_heads(model, backend)
@@ -328,12 +329,12 @@ def update_series(
     live.layout  # noqa: B018  records the build's years before the dates move
     axis = make_time_axis(series.months, ctx.axis.kind)
     old = (ctx.series, ctx.axis)
-    ctx.series, ctx.axis = series, axis
+    live.use_data(series=series, axis=axis)
     try:
         data = series_data(ctx, year_need)
         live.push_series(data, ctx.discount)
     except StructureError:
-        ctx.series, ctx.axis = old
+        live.use_data(series=old[0], axis=old[1])
         raise
     _push_end_rows(model, backend)
 
