@@ -517,3 +517,64 @@ def test_solve_after_build_is_untouched_by_reading_the_data():
     inflow = current_inflow_hm3(model)
     assert inflow[model.context.water_nodes.index("S")].tolist() == pytest.approx(INFLOW)
     assert solve(model).status == "optimal"
+
+
+# --------------------------------------------------------------------------- the live model
+
+
+def test_the_live_model_holds_the_state_not_the_pyomo_model():
+    """Issue 15: the layout, the data pushed, the end rules and the heads live in one
+    LiveModel per (model, backend), found again by ``live_model``; nothing is attached to
+    the Pyomo model, and the push plan reads the same component data as the build."""
+    from nexusmodel.solve.live import LiveModel, live_model
+
+    basin = rich_basin(12)
+    live = LiveModel.build(basin, ModelOptions())
+    assert live_model(live.model, live.backend) is live
+    before = set(live.model.__dict__)
+    live.push_series(live.current_data()[0], live.context.discount)
+    set_end_storage_target(live.model, live.backend, {"R": 280.0}, penalty_usd_per_m3=0.5)
+    report = live.solve()
+    assert report.status == "optimal"
+    assert set(live.model.__dict__) == before
+    assert live.end_rules["R"].target_hm3 == 280.0
+    assert live.heads.plants[0].node == "R"
+    # a fresh pair gets its own live model
+    other = HighsBackend.from_model(live.model)
+    assert live_model(live.model, other) is not live
+
+
+def test_one_discounting_by_hand():
+    """(1 + r) ** -(days since the first step / 365.25), for the build and every window."""
+    from nexusmodel.model.context import discount_factors
+
+    starts = pd.DatetimeIndex(["2030-01-01", "2030-02-01", "2031-01-01"])
+    np.testing.assert_allclose(
+        discount_factors(0.05, starts), [1.0, 1.05 ** (-31 / 365.25), 1.05 ** (-365 / 365.25)]
+    )
+    np.testing.assert_array_equal(discount_factors(0.0, starts), [1.0, 1.0, 1.0])
+
+
+def test_the_solve_layers_do_not_import_each_other_in_a_circle():
+    """lpdata (names to rows) does not import update, nor live (which uses it); rolling does
+    not import the modes package that imports it (at module level or inside a function)."""
+    import ast
+    from pathlib import Path
+
+    import nexusmodel
+
+    root = Path(nexusmodel.__file__).parent
+
+    def imported(relative: str) -> set[str]:
+        tree = ast.parse((root / relative).read_text())
+        names = set()
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and n.module:
+                names.add(n.module)
+            elif isinstance(n, ast.Import):
+                names.update(a.name for a in n.names)
+        return names
+
+    assert not imported("solve/lpdata.py") & {"nexusmodel.solve.update", "nexusmodel.solve.live"}
+    assert "nexusmodel.modes" not in imported("modes/rolling.py")
+    assert "nexusmodel.solve.update" not in imported("solve/live.py")
