@@ -33,13 +33,14 @@ import dask
 import numpy as np
 import xarray as xr
 
+from nexusmodel.basin.schema import EnvironmentNode
 from nexusmodel.ensemble.persistent import PersistentModel
 from nexusmodel.ensemble.plan import EnsemblePlan, OptionSetup
 from nexusmodel.errors import InfeasibleError, NexusModelError, SolverError, WaterBalanceError
 from nexusmodel.indicators import DEMAND_TYPES, KEY_RESULTS, WINTER_MONTHS, key_results
 from nexusmodel.model.components.environment import year_share
 from nexusmodel.model.components.hydropower import plants
-from nexusmodel.model.context import BuildContext
+from nexusmodel.model.context import BuildContext, nodes_of_class
 from nexusmodel.results import extract_results
 
 #: Models kept per worker thread (options are submitted one after the other, so 2 suffice).
@@ -116,11 +117,9 @@ def member_template(ctx: BuildContext) -> xr.Dataset:
         dims=("quantity",),
         attrs={"long_name": "key results and solver figures (see quantity_units)"},
     )
+    lakes = nodes_of_class(ctx.basin, EnvironmentNode)
     target = np.array(
-        [
-            [ctx.basin.nodes[n].annual_target_hm3 * year_share(ctx, y) for y in years]  # type: ignore[union-attr]
-            for n in ids["terminal"]
-        ]
+        [[lakes[n].annual_target_hm3 * year_share(ctx, y) for y in years] for n in ids["terminal"]]
     ).reshape(len(ids["terminal"]), len(years))
     data["terminal_target"].values[:] = target
     data["status"] = _text("not run", "how the member ended: optimal, infeasible, ...")

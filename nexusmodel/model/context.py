@@ -8,7 +8,7 @@ USD/m3 and MUSD/hm3 are the same number, which keeps duals readable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,15 @@ from nexusmodel.basin.basin import Basin, BasinSeries, horizon_series
 from nexusmodel.basin.schema import EnvironmentNode
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.timeaxis import TimeAxis, make_time_axis
+
+N = TypeVar("N")
+
+
+def nodes_of_class(basin: Basin, kind: type[N]) -> dict[str, N]:
+    """The basin's nodes of one schema class (e.g. ``ReservoirNode``) by id, in file order:
+    typed, where ``basin.nodes`` gives the union of every node class."""
+    return {n.id: n for n in basin.spec.nodes if isinstance(n, kind)}
+
 
 #: GWh produced by 1 hm3 falling 1 m at efficiency 1 (rho * g / 3.6e12 * 1e6).
 GWH_PER_HM3_M = 0.002725

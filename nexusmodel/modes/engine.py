@@ -18,10 +18,11 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.basin import Basin
+from nexusmodel.basin.schema import ReservoirNode
 from nexusmodel.errors import InfeasibleError, SolverError
 from nexusmodel.model import build_model
 from nexusmodel.model.components import reservoir
-from nexusmodel.model.context import BuildContext, discount_factors
+from nexusmodel.model.context import BuildContext, discount_factors, nodes_of_class
 from nexusmodel.model.heads import fixed_expansion, initial_storage_hm3, taylor_expansion
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.modes.seasons import SeasonAccounts
@@ -126,7 +127,8 @@ class WindowRun:
         data = self.models.data
         self.data = data
         self.reservoirs = [r.id for r in reservoir.reservoirs(ctx)]
-        self.storage = np.array([basin.nodes[r].initial_storage_hm3 for r in self.reservoirs])  # type: ignore[union-attr]
+        by_id = nodes_of_class(basin, ReservoirNode)
+        self.storage = np.array([by_id[r].initial_storage_hm3 for r in self.reservoirs])
         n_y = len(data.years)
         # irrigation: decided areas (kha), years planted at the maximum without foresight
         need_any = data.step["need"].max(axis=0, initial=0.0) > 0
