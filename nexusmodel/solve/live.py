@@ -67,6 +67,7 @@ class LiveModel:
         self._heads: HeadLinearization | None = None
         self.base_basis: highspy.HighsBasis | None = None
         self.cold_starts = False  # every solve from no basis (when no base basis could be had)
+        self._base_matrix: highspy.HighsSparseMatrix | None = None
         backend.live = self
 
     @classmethod
@@ -188,6 +189,12 @@ class LiveModel:
         basis = self.backend.highs.getBasis()
         self.base_basis = basis if basis.valid else None
 
+    def _restore_matrix(self, matrix: highspy.HighsSparseMatrix) -> None:
+        """A stored constraint matrix back into HiGHS, with the current bounds and costs."""
+        lp = self.backend.highs.getLp()
+        lp.a_matrix_ = matrix
+        self.backend.highs.passModel(lp)
+
     def fix_warm_start(self, options: ModelOptions | None = None) -> None:
         """Make every later :meth:`solve` start from one stored basis, so that its answer does
         not depend on what was solved before (an ensemble member's on the members its worker
@@ -195,11 +202,16 @@ class LiveModel:
         flows).
 
         Solves the LP as it stands, with the energy rows where a build puts them (the first
-        LP of every :meth:`solve`), and keeps that basis; if that solve fails, every later
-        solve starts cold instead (no basis), as deterministic and slower.
+        LP of every :meth:`solve`), and keeps that basis and the constraint matrix; if that
+        solve fails, every later solve starts cold instead (no basis), as deterministic and
+        slower. Every later :meth:`solve` starts from this matrix again (the head iteration
+        changes coefficients, and HiGHS stores an entry set to 0 and back elsewhere, which
+        changes the order of its sums: results equal to ~1e-9 instead of bit for bit), so
+        between solves only bounds and costs may change (new inflows, other prices).
         """
         opts = options or self.options
         self.reset_heads(opts)
+        self._base_matrix = self.backend.highs.getLp().a_matrix_
         self.backend.highs.clearSolver()
         status, _ = self.backend.run(opts.algorithm, opts.time_limit_s, warm=False)
         self.base_basis = None
@@ -214,6 +226,8 @@ class LiveModel:
         :func:`nexusmodel.solve.update.resolve`); from :attr:`base_basis` when one is stored,
         else from the last solve's basis."""
         opts = options or self.options
+        if self._base_matrix is not None:
+            self._restore_matrix(self._base_matrix)
         if fresh_heads:
             self.reset_heads(opts)
         if self.base_basis is not None:
