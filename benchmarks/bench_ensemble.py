@@ -4,8 +4,9 @@
 
 1. HiGHS alone, in this process, on the Syr Darya stochastic scenario (30 years): for each
    member, the same LP changes a worker makes (the member's inflows into the water-balance
-   bounds, then the head iteration's re-expansions) solved warm from the previous basis and
-   cold (the solver state cleared before every solve). Also the whole member in this process
+   bounds, then the head iteration's re-expansions) solved warm from the option's stored base
+   basis (as a worker does: the same answer in any order) and cold (the solver state cleared
+   before every solve). Also the whole member in this process
    (inflows, warm solve, extraction, the member's small Dataset): its overhead over HiGHS.
 2. The ensemble on a LocalCluster of 1 and 2 worker processes: members per minute, and per
    member (from the member file) its wall time on the worker against its HiGHS time.
@@ -44,10 +45,11 @@ def highs_alone(n: int, years: int | None) -> dict[str, float]:
     inflows = [plan.member_inflow(setup.name, k) for k in range(n + 1)]
     warm, lps = [], []
     pm = PersistentModel(setup.basin, setup.options)
+    pm.fix_warm_start()  # every member from the base basis, as MemberModel does
     for k, inflow in enumerate(inflows):
         pm.set_inflow(inflow)
         report = pm.solve()
-        if k:  # member 0 starts from the build, not from a previous member's basis
+        if k:  # as before: member 0 left out of the medians
             warm.append(report.timings["solve"])
             lps.append(1 + report.slp_iterations)
     cold = []

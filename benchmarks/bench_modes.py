@@ -132,7 +132,7 @@ def main() -> None:
         f"over the run the loop costs {r['ratio_loop']:.2f} times the HiGHS total, "
         f"{r['ratio_loop_no_build']:.2f} without building the {r['models']} window models "
         f"(one per starting month, built once: {r['build']:.1f} s). Of the rest, the head "
-        f"iteration's own Python work between its re-solves (`nexusmodel.solve._slp`: head "
+        f"iteration's own Python work between its re-solves (`nexusmodel.solve.slp.iterate`: head "
         f"evaluations, coefficient updates; {r['slp_iterations']} re-solves) is "
         f"{r['slp_python'] / r['highs']:.2f} of the HiGHS time, pushing each window's data "
         f"{r['prepare'] / r['highs']:.2f} and recording kept steps {r['keep'] / r['highs']:.2f}.",

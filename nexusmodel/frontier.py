@@ -49,10 +49,12 @@ from nexusmodel.model.components.environment import reaches
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
 from nexusmodel.scenario import Scenario, apply_scenario, load_scenario
-from nexusmodel.solve.highs import INF, Solution
+from nexusmodel.solve.highs import INF, HighsBackend, Solution
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+
+    from nexusmodel.ensemble.persistent import PersistentModel
 
 SECTORS = ("irrigation", "hydropower", "ecosystem")
 LEVEL_TOLERANCE = 1e-7  # relative slack on a held level (lexicographic stages)
@@ -264,22 +266,17 @@ def trade_off_frontier(
     return _dataset(rows, chosen, benefits, baseline, base.objective_musd, low, high, scenario)
 
 
-def _energy_error(pm: object, sol: object) -> float:
+def _energy_error(pm: PersistentModel, sol: Solution) -> float:
     """|LP energy - exact energy| / exact energy of the reservoir plants at a solution."""
-    lin = pm.lin  # type: ignore[attr-defined]
-    if not lin.plants:
-        return 0.0
-    start, end, turbine, energy = lin.point(sol)
-    exact = lin.exact_energy(start, end, turbine).sum()
-    return float(abs(energy.sum() - exact) / max(exact, 1e-9))
+    return pm.lin.error(sol)
 
 
-def _hold(backend: object, row: int, level: float) -> None:
-    backend.set_row_bounds(np.array([row]), np.array([level]), np.array([INF]))  # type: ignore[attr-defined]
+def _hold(backend: HighsBackend, row: int, level: float) -> None:
+    backend.set_row_bounds(np.array([row]), np.array([level]), np.array([INF]))
 
 
-def _release(backend: object, row: int) -> None:
-    backend.set_row_bounds(np.array([row]), np.array([-INF]), np.array([INF]))  # type: ignore[attr-defined]
+def _release(backend: HighsBackend, row: int) -> None:
+    backend.set_row_bounds(np.array([row]), np.array([-INF]), np.array([INF]))
 
 
 def non_dominated(values: np.ndarray, tolerance: float = 1e-6) -> np.ndarray:

@@ -14,6 +14,8 @@ import pandas as pd
 import pyomo.environ as pyo
 import pytest
 import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from model_factory import (
     areas_table,
@@ -27,7 +29,7 @@ from model_factory import (
     run,
     with_months,
 )
-from nexusmodel.basin.basin import MONTHS
+from nexusmodel.basin.basin import MONTHS, MinRelease, Policy, SeasonShare, SpillCap
 from nexusmodel.model import ModelOptions, build_model
 from nexusmodel.modes.window import slice_series
 from nexusmodel.results import extract_results
@@ -175,7 +177,7 @@ def rich_basin(n_months: int = 24, start: str = "2030-01", end_storage: str = "i
 
 def _lp(model: pyo.ConcreteModel, backend: HighsBackend) -> tuple[dict, dict, dict]:
     """The LP by Pyomo names, year labels replaced by their position among the model's."""
-    from nexusmodel.solve.lpdata import layout
+    from nexusmodel.solve.live import layout
 
     years = layout(model, backend).build_years
 
@@ -290,6 +292,82 @@ def test_pushing_new_series_gives_the_lp_built_for_them(horizon, start_a, start_
     update_series(model, backend, slice_series(series, start_b, start_b + length))
     assert_same_lp(_lp(model, backend), _lp(target, target_backend))
     assert model.context.axis.start[0] == target.context.axis.start[0]
+
+
+@st.composite
+def update_cases(draw: st.DrawFn) -> dict:
+    """A model configuration (objective, discount rate, time step, head treatment, scenario
+    rules) and two windows of the same calendar months (A built, B pushed), B's series
+    scaled by drawn factors."""
+    step = draw(st.sampled_from(["month", "decade", "day"]))
+    length = draw(st.integers(1, {"month": 14, "decade": 3, "day": 1}[step]))
+    start_a = draw(st.integers(0, 59 - length - 12))
+    if step == "day" and start_a % 12 == 1:
+        start_a += 1  # February's days differ between years: another structure
+    start_b = start_a + 12 * draw(st.integers(1, (60 - length - start_a) // 12))
+    hard = st.booleans()
+    penalty = st.sampled_from([0.05, 0.3, 2.0])
+    rules: dict = {}
+    if draw(st.booleans()):
+        months = tuple(sorted(draw(st.sets(st.integers(1, 12), min_size=2, max_size=8))))
+        low = draw(st.sampled_from([None, 0.3, 0.5]))
+        high = draw(st.sampled_from([None, 0.8, 0.95])) if low is not None else 0.9
+        rules["season_shares"] = (SeasonShare("R", months, low, high, draw(hard), draw(penalty)),)
+    if draw(st.booleans()):
+        agreed = tuple(draw(st.lists(st.sampled_from([1.0, 4.0, 10.0]), min_size=12, max_size=12)))
+        rules["min_releases"] = (MinRelease("R", agreed, draw(hard), draw(penalty)),)
+    if draw(st.booleans()):
+        rules["spill_caps"] = (
+            SpillCap(
+                "O",
+                draw(st.sampled_from([None, 150.0, 400.0])),
+                draw(st.sampled_from([None, 20.0, 60.0])),
+                draw(hard),
+                draw(penalty),
+            ),
+        )
+    return {
+        "options": ModelOptions(
+            step=step,
+            objective=draw(st.sampled_from(["economic", "priority"])),
+            discount_rate=draw(st.sampled_from([0.0, 0.05, 0.12])),
+            head=draw(st.sampled_from(["slp", "fixed"])),
+            municipal_hard=draw(st.booleans()),
+        ),
+        "windows": (start_a, start_b, length),
+        "policy": Policy(**rules),
+        "scale": {
+            name: draw(st.sampled_from([0.5, 1.0, 1.7]))
+            for name in ("inflow_m3s", "municipal_hm3", "energy_demand_gwh", "crop_price_usd_per_t")
+        },
+    }
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=update_cases())
+def test_every_configuration_pushed_in_place_is_the_lp_built_for_it(horizon, case):
+    """Issue 15: for every objective kind, discount rate, time step (month, ten days, day),
+    head treatment, seasonal release share, agreed release and spill cap, a model built for
+    window A and given window B's (scaled) series in place equals, entry by entry, the model
+    built for B."""
+    start_a, start_b, length = case["windows"]
+    basin = horizon.with_policy(case["policy"])
+    series = basin.series
+    target_series = slice_series(series, start_b, start_b + length)
+    target_series = type(target_series)(
+        **{
+            **target_series.__dict__,
+            **{k: getattr(target_series, k) * f for k, f in case["scale"].items()},
+        }
+    )
+    model, backend = built(
+        basin.with_series(slice_series(series, start_a, start_a + length)), case["options"]
+    )
+    target, target_backend = built(basin.with_series(target_series), case["options"])
+    update_series(model, backend, target_series)
+    assert_same_lp(_lp(model, backend), _lp(target, target_backend))
 
 
 def test_pushing_series_that_cut_years_differently_is_refused(horizon):
@@ -439,3 +517,64 @@ def test_solve_after_build_is_untouched_by_reading_the_data():
     inflow = current_inflow_hm3(model)
     assert inflow[model.context.water_nodes.index("S")].tolist() == pytest.approx(INFLOW)
     assert solve(model).status == "optimal"
+
+
+# --------------------------------------------------------------------------- the live model
+
+
+def test_the_live_model_holds_the_state_not_the_pyomo_model():
+    """Issue 15: the layout, the data pushed, the end rules and the heads live in one
+    LiveModel per (model, backend), found again by ``live_model``; nothing is attached to
+    the Pyomo model, and the push plan reads the same component data as the build."""
+    from nexusmodel.solve.live import LiveModel, live_model
+
+    basin = rich_basin(12)
+    live = LiveModel.build(basin, ModelOptions())
+    assert live_model(live.model, live.backend) is live
+    before = set(live.model.__dict__)
+    live.push_series(live.current_data()[0], live.context.discount)
+    set_end_storage_target(live.model, live.backend, {"R": 280.0}, penalty_usd_per_m3=0.5)
+    report = live.solve()
+    assert report.status == "optimal"
+    assert set(live.model.__dict__) == before
+    assert live.end_rules["R"].target_hm3 == 280.0
+    assert live.heads.plants[0].node == "R"
+    # a fresh pair gets its own live model
+    other = HighsBackend.from_model(live.model)
+    assert live_model(live.model, other) is not live
+
+
+def test_one_discounting_by_hand():
+    """(1 + r) ** -(days since the first step / 365.25), for the build and every window."""
+    from nexusmodel.model.context import discount_factors
+
+    starts = pd.DatetimeIndex(["2030-01-01", "2030-02-01", "2031-01-01"])
+    np.testing.assert_allclose(
+        discount_factors(0.05, starts), [1.0, 1.05 ** (-31 / 365.25), 1.05 ** (-365 / 365.25)]
+    )
+    np.testing.assert_array_equal(discount_factors(0.0, starts), [1.0, 1.0, 1.0])
+
+
+def test_the_solve_layers_do_not_import_each_other_in_a_circle():
+    """lpdata (names to rows) does not import update, nor live (which uses it); rolling does
+    not import the modes package that imports it (at module level or inside a function)."""
+    import ast
+    from pathlib import Path
+
+    import nexusmodel
+
+    root = Path(nexusmodel.__file__).parent
+
+    def imported(relative: str) -> set[str]:
+        tree = ast.parse((root / relative).read_text())
+        names = set()
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and n.module:
+                names.add(n.module)
+            elif isinstance(n, ast.Import):
+                names.update(a.name for a in n.names)
+        return names
+
+    assert not imported("solve/lpdata.py") & {"nexusmodel.solve.update", "nexusmodel.solve.live"}
+    assert "nexusmodel.modes" not in imported("modes/rolling.py")
+    assert "nexusmodel.solve.update" not in imported("solve/live.py")

@@ -148,3 +148,41 @@ def test_slp_energy_is_the_exact_energy_and_no_worse_than_fixed_head():
     fhead = np.interp((fstart + fs) / 2.0, STORAGES, LEVELS) - 90.0
     fq = fixed_ds["turbine_flow"].sel(node="R").to_numpy()
     assert (K * head * q).sum() >= (K * fhead * fq).sum() - 1e-6
+
+
+# --------------------------------------------------------------------------- the numpy heads
+
+
+def test_heads_and_expansions_by_hand():
+    """``model.heads`` on the table above (no Pyomo, no HiGHS): S0 = 500 hm3 lies between
+    300 (120 m) and 600 hm3 (130 m), so H = 120 + 10 * 200/300 - 90 = 36.67 m and
+    dH/dS = 10/300 m per hm3. Expanded at Sbar0 = 500, q0 = 100 hm3 the storage coefficient
+    is k q0 dH/dS / 2 and the first step's right-hand side -2 c Sbar0 + c S0 = -c S0."""
+    from nexusmodel.model import heads
+
+    m = build_model(basin([200.0, 0.0, 0.0]))
+    ctx = m.context
+    (p,) = heads.plants(ctx)
+    h0 = 120.0 + 10.0 * 200.0 / 300.0 - 90.0
+    assert float(heads.head_at(ctx, p, 500.0)) == pytest.approx(h0)
+    assert float(heads.head_slope(ctx, p, np.array([500.0]))[0]) == pytest.approx(10.0 / 300.0)
+    s = np.full(3, 500.0)
+    e = heads.taylor_expansion(ctx, p, s, s, np.full(3, 100.0))
+    c = K * 100.0 * (10.0 / 300.0) / 2.0
+    np.testing.assert_allclose(e.head, h0)
+    np.testing.assert_allclose(e.storage_coef, c)
+    np.testing.assert_allclose(e.rhs, [-c * 500.0, -2 * c * 500.0, -2 * c * 500.0])
+    fixed = heads.fixed_expansion(ctx, p)
+    np.testing.assert_allclose(fixed.head, h0)
+    assert not fixed.storage_coef.any() and not fixed.rhs.any()
+    # exact energy k H(Sbar) q: storage 600 -> 300 over a step is Sbar = 450 (H = 35 m)
+    exact = heads.exact_energy(
+        ctx, [p], np.array([[600.0]]), np.array([[300.0]]), np.array([[50.0]])
+    )
+    assert float(exact[0, 0]) == pytest.approx(K * 35.0 * 50.0)
+    assert heads.linearization_error(1.1, 1.0) == pytest.approx(0.1)
+    # the run's error from the model's arrays: storage 500 kept, 100 hm3 turbined a month
+    error = heads.energy_error(
+        ctx, np.full((1, 3), 500.0), np.full((1, 3), 100.0), np.full((1, 3), K * h0 * 100.0 * 1.02)
+    )
+    assert error == pytest.approx(0.02)

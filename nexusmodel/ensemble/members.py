@@ -3,7 +3,9 @@
 :func:`run_batch` is what a Dask worker runs: for each member of the batch it sets the
 member's inflows into the option's :class:`~nexusmodel.ensemble.persistent.PersistentModel`
 (built on the worker's first member of that option, then kept in a per-thread cache),
-re-solves warm, extracts the results and keeps a small Dataset (:func:`member_template`):
+re-solves warm from the basis of the option's own data (stored once, so that a member's
+flows do not depend on the members its worker solved before), extracts the results and
+keeps a small Dataset (:func:`member_template`):
 
 - monthly: ``storage`` (reservoir), ``delivery`` and ``shortage`` (user: irrigation,
   municipal and demand nodes), ``energy`` (plant), ``env_flow`` (environment),
@@ -31,13 +33,14 @@ import dask
 import numpy as np
 import xarray as xr
 
+from nexusmodel.basin.schema import EnvironmentNode
 from nexusmodel.ensemble.persistent import PersistentModel
 from nexusmodel.ensemble.plan import EnsemblePlan, OptionSetup
 from nexusmodel.errors import InfeasibleError, NexusModelError, SolverError, WaterBalanceError
 from nexusmodel.indicators import DEMAND_TYPES, KEY_RESULTS, WINTER_MONTHS, key_results
 from nexusmodel.model.components.environment import year_share
 from nexusmodel.model.components.hydropower import plants
-from nexusmodel.model.context import BuildContext
+from nexusmodel.model.context import BuildContext, nodes_of_class
 from nexusmodel.results import extract_results
 
 #: Models kept per worker thread (options are submitted one after the other, so 2 suffice).
@@ -114,11 +117,9 @@ def member_template(ctx: BuildContext) -> xr.Dataset:
         dims=("quantity",),
         attrs={"long_name": "key results and solver figures (see quantity_units)"},
     )
+    lakes = nodes_of_class(ctx.basin, EnvironmentNode)
     target = np.array(
-        [
-            [ctx.basin.nodes[n].annual_target_hm3 * year_share(ctx, y) for y in years]  # type: ignore[union-attr]
-            for n in ids["terminal"]
-        ]
+        [[lakes[n].annual_target_hm3 * year_share(ctx, y) for y in years] for n in ids["terminal"]]
     ).reshape(len(ids["terminal"]), len(years))
     data["terminal_target"].values[:] = target
     data["status"] = _text("not run", "how the member ended: optimal, infeasible, ...")
@@ -183,6 +184,9 @@ class MemberModel:
     def __init__(self, setup: OptionSetup) -> None:
         self.setup = setup
         self.model = PersistentModel(setup.basin, setup.options)
+        # every member starts from the basis of the option's own data, never from the
+        # previous member's: the same member gives the same flows on any worker, in any order
+        self.model.fix_warm_start()
         self.template = member_template(self.model.context)
 
     def run(self, plan: EnsemblePlan, member: int) -> xr.Dataset:

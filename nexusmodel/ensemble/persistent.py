@@ -1,21 +1,22 @@
 """A model built once and re-solved warm: new inflows, new costs, new right-hand sides.
 
 ``PersistentModel(basin, options)`` builds the Pyomo model and compiles it into one live
-HiGHS object (:class:`~nexusmodel.solve.highs.HighsBackend`). Ensemble members and frontier
-points then change only the data that differs, in place, and re-solve from the last basis,
-through :mod:`nexusmodel.solve.update`:
+model (:class:`~nexusmodel.solve.live.LiveModel`: the Pyomo model, its HiGHS backend, the
+data and heads it holds). Ensemble members and frontier points then change only the data
+that differs, in place, and re-solve warm, through :mod:`nexusmodel.solve.update`:
 
 - ``set_inflow(inflow_m3s)``: new natural inflows go into the bounds of the water-balance
   rows (:func:`~nexusmodel.solve.update.update_inflows`), nothing else changes;
-- ``solve()``: :func:`~nexusmodel.solve.update.resolve`, warm, with the head iteration
-  started from the build's point, so a member's answer does not depend on the members solved
-  before it (up to alternative optima of a degenerate LP, which share the objective).
+- ``solve()``: :meth:`~nexusmodel.solve.live.LiveModel.solve`, warm, with the head
+  iteration started from the build's point; after ``fix_warm_start()`` every solve starts
+  from the basis of the option's own data, so that a member's answer (its flows, not only
+  its objective: a degenerate LP has alternative optima) does not depend on the members
+  solved before it on the same worker.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -24,11 +25,13 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from nexusmodel.basin.basin import Basin
-from nexusmodel.model import BuildContext, ModelOptions, build_model
+from nexusmodel.model import BuildContext, ModelOptions
 from nexusmodel.model.balance import exogenous_inflow_hm3
-from nexusmodel.solve import HeadLinearization, SolveReport
+from nexusmodel.solve import SolveReport
 from nexusmodel.solve.highs import HighsBackend
-from nexusmodel.solve.update import resolve, update_inflows
+from nexusmodel.solve.live import LiveModel
+from nexusmodel.solve.slp import HeadLinearization
+from nexusmodel.solve.update import update_inflows
 
 
 class PersistentModel:
@@ -40,16 +43,30 @@ class PersistentModel:
         options: ModelOptions,
         extra_constraints: Callable[[pyo.ConcreteModel, BuildContext], None] | None = None,
     ) -> None:
-        start = time.perf_counter()
         self.options = options
-        self.model = build_model(basin, options, extra_constraints)
-        self.backend = HighsBackend.from_model(self.model)
-        self.lin = HeadLinearization(self.model, self.backend)
-        self.build_seconds = time.perf_counter() - start
+        self.live = LiveModel.build(basin, options, extra_constraints)
+        self.build_seconds = self.live.build_seconds
+
+    @property
+    def model(self) -> pyo.ConcreteModel:
+        return self.live.model
+
+    @property
+    def backend(self) -> HighsBackend:
+        return self.live.backend
+
+    @property
+    def lin(self) -> HeadLinearization:
+        return self.live.heads
 
     @property
     def context(self) -> BuildContext:
-        return self.model.context
+        return self.live.context
+
+    def fix_warm_start(self) -> None:
+        """Start every later :meth:`solve` from the basis of the model's own data
+        (:meth:`~nexusmodel.solve.live.LiveModel.fix_warm_start`)."""
+        self.live.fix_warm_start()
 
     def set_inflow(self, inflow_m3s: pd.DataFrame) -> None:
         """Natural inflows (m3/s, the horizon's months x sources) in place of the current ones."""
@@ -75,7 +92,7 @@ class PersistentModel:
         if diagnose is not None:
             update["diagnose_infeasible"] = diagnose
         opts = self.options.model_copy(update=update) if update else self.options
-        return resolve(self.model, self.backend, opts, fresh_heads=slp)  # type: ignore[return-value]
+        return self.live.solve(opts, fresh_heads=slp)
 
     def coefficients(self, expr: object) -> np.ndarray:
         """The column coefficients of a linear Pyomo expression (its constant is dropped)."""

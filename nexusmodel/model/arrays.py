@@ -1,13 +1,28 @@
-"""Placing component results on the full ``node`` dimension (NaN where they do not apply)."""
+"""Reading a solution per component, and placing results on the full ``node`` dimension."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
+import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.model.context import BuildContext
+
+
+class SolutionValues(Protocol):
+    """What extraction reads from a solution (HiGHS, another Pyomo solver, or stitched from
+    windows): values, reduced costs and row duals of an indexed component, as arrays."""
+
+    x: np.ndarray  # every column's value
+
+    def array(self, component: pyo.Component, shape: tuple[int, ...]) -> np.ndarray: ...
+
+    def reduced_costs(self, component: pyo.Component, shape: tuple[int, ...]) -> np.ndarray: ...
+
+    def row_duals(self, component: pyo.Component, shape: tuple[int, ...]) -> np.ndarray: ...
 
 
 def on_nodes(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 import pyomo.environ as pyo
@@ -29,17 +30,40 @@ def exogenous_inflow_hm3(ctx: BuildContext) -> np.ndarray:
     return out
 
 
-def add_water_balance(
-    m: pyo.ConcreteModel, ctx: BuildContext, components: Sequence[object]
-) -> None:
-    terms: dict[str, list[Term]] = defaultdict(list)
+class BalanceComponent(Protocol):
+    """What the water balance asks of a component module (see ``model.components``)."""
+
+    def balance_terms(self, m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]: ...
+
+    def balance_rhs(self, ctx: BuildContext) -> dict[str, np.ndarray]: ...
+
+
+def balance_rhs_hm3(
+    ctx: BuildContext, components: Sequence[BalanceComponent] | None = None
+) -> np.ndarray:
+    """Right-hand side of every water-balance row (water nodes x steps, hm3): exogenous
+    inflow plus each component's constants (reservoir evaporation from the fitted area's
+    constant term, and the initial storage on the first step). Read by the build and by
+    the in-place updates alike."""
+    from nexusmodel.model import COMPONENTS
+
     rhs = exogenous_inflow_hm3(ctx)
     row_of = {n: i for i, n in enumerate(ctx.water_nodes)}
-    for component in components:
-        for term in component.balance_terms(m, ctx):  # type: ignore[attr-defined]
-            terms[term.node].append(term)
-        for node, values in component.balance_rhs(ctx).items():  # type: ignore[attr-defined]
+    for component in COMPONENTS if components is None else components:
+        for node, values in component.balance_rhs(ctx).items():
             rhs[row_of[node]] += values
+    return rhs
+
+
+def add_water_balance(
+    m: pyo.ConcreteModel, ctx: BuildContext, components: Sequence[BalanceComponent]
+) -> None:
+    terms: dict[str, list[Term]] = defaultdict(list)
+    rhs = balance_rhs_hm3(ctx, components)
+    row_of = {n: i for i, n in enumerate(ctx.water_nodes)}
+    for component in components:
+        for term in component.balance_terms(m, ctx):
+            terms[term.node].append(term)
     m.nodes = pyo.Set(initialize=ctx.water_nodes, ordered=True)
 
     def water_balance(_m: pyo.ConcreteModel, n: str, t: int) -> object:

@@ -8,7 +8,7 @@ USD/m3 and MUSD/hm3 are the same number, which keeps duals readable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,30 @@ from nexusmodel.basin.schema import EnvironmentNode
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.timeaxis import TimeAxis, make_time_axis
 
+N = TypeVar("N")
+
+
+def nodes_of_class(basin: Basin, kind: type[N]) -> dict[str, N]:
+    """The basin's nodes of one schema class (e.g. ``ReservoirNode``) by id, in file order:
+    typed, where ``basin.nodes`` gives the union of every node class."""
+    return {n.id: n for n in basin.spec.nodes if isinstance(n, kind)}
+
+
 #: GWh produced by 1 hm3 falling 1 m at efficiency 1 (rho * g / 3.6e12 * 1e6).
 GWH_PER_HM3_M = 0.002725
+
+
+def elapsed_years(step_starts: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """Time from the first step's start to each step's start (years of 365.25 days)."""
+    starts = pd.DatetimeIndex(step_starts)
+    return np.asarray((starts - starts[0]).days, dtype=float) / 365.25
+
+
+def discount_factors(rate: float, step_starts: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """The one discounting of the package: (1 + rate) ** -(years since the first step's
+    start) for each step (1 on the first step; ``rate`` per year). The build, the in-place
+    updates, every window of rolling and simulate runs and the value of foresight use it."""
+    return (1.0 + rate) ** -elapsed_years(step_starts)
 
 
 class Term(NamedTuple):
@@ -28,7 +50,7 @@ class Term(NamedTuple):
     node: str
     coef: np.ndarray
     var: object  # an indexed Pyomo Var or Expression, indexed (key, t)
-    key: str
+    key: tuple[str | int, ...]  # the index of var before the step, e.g. (link id,)
     lag: int = 0
 
 
@@ -49,7 +71,6 @@ class _AxisCache:
         self.axis = axis
         self.step_years = axis.years
         self.years = sorted(set(self.step_years.tolist()))
-        self._since_start = axis.years_since_start
         self._steps: dict[int, np.ndarray] = {}
         self._discount: dict[float, np.ndarray] = {}
 
@@ -60,7 +81,7 @@ class _AxisCache:
 
     def discount(self, rate: float) -> np.ndarray:
         if rate not in self._discount:
-            self._discount[rate] = (1.0 + rate) ** -self._since_start
+            self._discount[rate] = discount_factors(rate, self.axis.start)
         return self._discount[rate]
 
 

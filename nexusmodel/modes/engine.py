@@ -18,11 +18,12 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.basin import Basin
+from nexusmodel.basin.schema import ReservoirNode
 from nexusmodel.errors import InfeasibleError, SolverError
 from nexusmodel.model import build_model
 from nexusmodel.model.components import reservoir
-from nexusmodel.model.components.hydropower import Taylor, head_at, taylor_expansion
-from nexusmodel.model.context import BuildContext
+from nexusmodel.model.context import BuildContext, discount_factors, nodes_of_class
+from nexusmodel.model.heads import fixed_expansion, initial_storage_hm3, taylor_expansion
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.modes.result import ModeRun
 from nexusmodel.modes.seasons import SeasonAccounts
@@ -39,10 +40,11 @@ from nexusmodel.modes.window import (
     WindowStats,
 )
 from nexusmodel.results import extract_results
-from nexusmodel.solve import HeadLinearization, SolveReport, _slp
+from nexusmodel.solve import SolveReport, solve
 from nexusmodel.solve.diagnose import elastic_diagnosis
 from nexusmodel.solve.highs import INF
-from nexusmodel.solve.lpdata import layout
+from nexusmodel.solve.live import layout
+from nexusmodel.solve.slp import HeadLinearization, iterate
 from nexusmodel.solve.update import update_initial_storage
 
 
@@ -57,27 +59,28 @@ class Reference:
 
     @classmethod
     def from_run(cls, run: ModeRun) -> Reference:
-        ds = run.results
+        return cls.from_results(run.results, run.model)
+
+    @classmethod
+    def optimize(cls, basin: Basin, options: ModelOptions) -> Reference:
+        """The reference of a perfect-foresight solve of the whole horizon (what
+        ``run_optimize`` solves; made here so that the modes need not import each other)."""
+        model = build_model(basin, options)
+        return cls.from_results(extract_results(model, solve(model)), model)
+
+    @classmethod
+    def from_results(cls, ds: xr.Dataset, model: pyo.ConcreteModel | None) -> Reference:
         ids = [
             n for n, t in zip(ds.node.values, ds.node_type.values, strict=True) if t == "reservoir"
         ]
         return cls(
             {r: ds["marginal_value"].sel(node=r).values.astype(float) for r in ids},
             {r: ds["storage"].sel(node=r).values.astype(float) for r in ids},
-            run.model,
+            model,
         )
 
 
 # --------------------------------------------------------------------------- the window loop
-
-
-class WindowHeads(HeadLinearization):
-    """The head linearization of a window model. The window's heads are read from the
-    expansions (``record_heads``), so the Pyomo parameters are not copied after each solve:
-    that copy is a third of the head iteration's own time in a 12-month window."""
-
-    def sync_parameters(self) -> None:
-        return None
 
 
 class WindowPolicy:
@@ -113,7 +116,8 @@ class WindowRun:
         data = self.models.data
         self.data = data
         self.reservoirs = [r.id for r in reservoir.reservoirs(ctx)]
-        self.storage = np.array([basin.nodes[r].initial_storage_hm3 for r in self.reservoirs])  # type: ignore[union-attr]
+        by_id = nodes_of_class(basin, ReservoirNode)
+        self.storage = np.array([by_id[r].initial_storage_hm3 for r in self.reservoirs])
         n_y = len(data.years)
         # irrigation: decided areas (kha), years planted at the maximum without foresight
         need_any = data.step["need"].max(axis=0, initial=0.0) > 0
@@ -150,7 +154,7 @@ class WindowRun:
         self.top_weight = (
             float(10.0 ** max(ranks.values())) if options.objective == "priority" else None
         )
-        self.full_discount = (1.0 + options.discount_rate) ** -self.models.years_since_start
+        self.full_discount = discount_factors(options.discount_rate, self.models.axis.start)
 
     # ----- per window
     def solve(self, plan: list[Window], stitcher: Stitcher) -> None:
@@ -217,7 +221,7 @@ class WindowRun:
         sol = backend.solution()
         if lin.plants and self.policy.heads == "slp" and opts.head == "slp":
             start = time.perf_counter()
-            sol, n, its, secs = _slp(lin, sol, opts)
+            sol, n, its, secs = iterate(lin, sol, opts)
             self.stats.slp_python_seconds += time.perf_counter() - start - secs
             self.stats.slp_iterations += n
             self.stats.iterations += its
@@ -226,18 +230,18 @@ class WindowRun:
 
     # ----- heads
     def _heads(self, wm: WindowModel, win: Window) -> HeadLinearization:
-        lin = WindowHeads(wm.model, wm.backend)
+        # the window's heads are read from lin.expansions (record_heads): no copy into Pyomo
+        lin = HeadLinearization(wm.model, wm.backend, sync=False)
         if not lin.plants:
             return lin
         ctx: BuildContext = wm.model.context
         n_t = win.length
         expansions = []
         for p in lin.plants:
-            s0 = ctx.basin.nodes[p.node].initial_storage_hm3  # type: ignore[union-attr]
             if self.policy.heads == "start" or self.options.head != "slp":
-                head = np.full(n_t, float(head_at(ctx, p, s0)))
-                expansions.append(Taylor(head, np.zeros(n_t), np.zeros(n_t)))
+                expansions.append(fixed_expansion(ctx, p))
                 continue
+            s0 = initial_storage_hm3(ctx, p)
             # no guess yet: the build's point (initial storage, half the turbine capacity)
             half = 0.5 * ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t)
             storage_guess, turbine_guess = self.guess.get(p.node, (np.zeros(0), np.zeros(0)))
@@ -289,10 +293,12 @@ class WindowRun:
         rows = lay.rows["positive"]
         if not rows.size:
             return False
-        fy = first + lay.positive_year
-        floor = np.where(self.blind[fy], -INF, -self.past_production[lay.positive_pair, fy])
+        row_year = first + lay.positive_year
+        floor = np.where(
+            self.blind[row_year], -INF, -self.past_production[lay.positive_pair, row_year]
+        )
         wm.backend.set_row_bounds(rows, floor, np.full(rows.size, INF))
-        return bool((~self.blind[fy]).any())
+        return bool((~self.blind[row_year]).any())
 
     # ----- annual targets and caps: the remainder over the remaining days
     def _share(self, win: Window, fy: int) -> tuple[float, float]:
@@ -363,7 +369,7 @@ class WindowRun:
             for k in self._deciding:
                 self.decided[:, first + k] = area[:, k]
         if lin.plants:
-            expansions = getattr(lin, "expansions", None) or []
+            expansions = lin.expansions
             res_ids = list(wm.model.reservoir.ids)
             turbine = values(lay.cols["turbine"])
             plant_ids = list(wm.model.hydropower.ids)

@@ -28,7 +28,16 @@ import pandas as pd
 import xarray as xr
 
 from nexusmodel.basin.basin import Basin
+from nexusmodel.basin.schema import (
+    DemandNode,
+    EnergySystemNode,
+    EnvironmentNode,
+    MunicipalNode,
+    ReservoirNode,
+    SinkNode,
+)
 from nexusmodel.indicators import key_results_dict
+from nexusmodel.model.context import discount_factors, nodes_of_class
 
 USD_PER_MUSD = 1e6
 
@@ -37,8 +46,7 @@ def _discounts(ds: xr.Dataset) -> tuple[np.ndarray, dict[int, float]]:
     """(discount of each step, of each calendar year's first step), as the model's."""
     rate = float(ds.attrs.get("discount_rate", 0.0) or 0.0)
     times = pd.DatetimeIndex(ds["time"].values)
-    years = np.asarray((times - times[0]).days, dtype=float) / 365.25
-    step = (1.0 + rate) ** -years
+    step = discount_factors(rate, times)
     first: dict[int, float] = {}
     for y, d in zip(times.year, step, strict=True):
         first.setdefault(int(y), float(d))
@@ -82,33 +90,33 @@ def evaluate_net_benefit(
     if "thermal_cost" in ds:
         money = ds["export_revenue"] - ds["thermal_cost"] - ds["import_cost"]
         total += float((money.sum("country").values * disc).sum()) / USD_PER_MUSD
-    systems = {n.country: n for n in basin.nodes_of_type("energy_system")}
+    systems = {n.country: n for n in nodes_of_class(basin, EnergySystemNode).values()}
     if "unserved_energy" in ds:
         for c in ds["country"].values:
             node = systems.get(str(c))
             if node is not None:
                 unserved = ds["unserved_energy"].sel(country=c).values
-                total -= float((unserved * disc).sum()) * node.unserved_penalty_usd_per_mwh * 1e-3  # type: ignore[union-attr]
+                total -= float((unserved * disc).sum()) * node.unserved_penalty_usd_per_mwh * 1e-3
     # towns: shortage penalty
-    towns = basin.nodes_of_type("municipal")
+    towns = list(nodes_of_class(basin, MunicipalNode).values())
     short = _at(ds, "shortage", [t.id for t in towns])
     for i, t in enumerate(towns):
-        total -= float((short[i] * disc).sum()) * t.shortage_penalty_usd_per_m3  # type: ignore[union-attr]
+        total -= float((short[i] * disc).sum()) * t.shortage_penalty_usd_per_m3
     # demand curves: the highest segments are served first
-    users = basin.nodes_of_type("demand")
+    users = list(nodes_of_class(basin, DemandNode).values())
     delivered = _at(ds, "delivery", [u.id for u in users])
     demanded = _at(ds, "demand", [u.id for u in users])
     for i, u in enumerate(users):
         left = delivered[i].copy()
-        for seg in sorted(u.benefit_segments, key=lambda s: -s.value_usd_per_m3):  # type: ignore[union-attr]
+        for seg in sorted(u.benefit_segments, key=lambda s: -s.value_usd_per_m3):
             take = np.minimum(left, seg.share * demanded[i])
             left -= take
             total += float((take * disc).sum()) * seg.value_usd_per_m3
     # environment: monthly and annual deficits (annual ones sit in the year's last step)
-    envs = basin.nodes_of_type("environment")
+    envs = list(nodes_of_class(basin, EnvironmentNode).values())
     deficit = _at(ds, "env_deficit", [e.id for e in envs])
     for i, e in enumerate(envs):
-        total -= float((deficit[i] * disc).sum()) * e.penalty_usd_per_m3  # type: ignore[union-attr]
+        total -= float((deficit[i] * disc).sum()) * e.penalty_usd_per_m3
     # links: transport cost and minimum-flow deficits
     for link in basin.links:
         if link.id not in ds["link"].values:
@@ -119,18 +127,18 @@ def evaluate_net_benefit(
             short_link = ds["link_min_flow_deficit"].sel(link=link.id).values
             total -= float((short_link * disc).sum()) * link.min_flow_penalty_usd_per_m3
     # sinks with a penalty
-    sinks = [n for n in basin.nodes_of_type("sink") if getattr(n, "penalty_usd_per_m3", 0.0)]
+    sinks = [n for n in nodes_of_class(basin, SinkNode).values() if n.penalty_usd_per_m3]
     spilled = _at(ds, "sink_inflow", [n.id for n in sinks])
     for i, n in enumerate(sinks):
-        total -= float((spilled[i] * disc).sum()) * n.penalty_usd_per_m3  # type: ignore[union-attr]
+        total -= float((spilled[i] * disc).sum()) * n.penalty_usd_per_m3
     # storage left at the end
     ends = end_value_usd_per_m3 or {}
-    for r in basin.nodes_of_type("reservoir"):
+    for r in nodes_of_class(basin, ReservoirNode).values():
         end = float(np.nan_to_num(ds["storage"].sel(node=r.id).values[-1]))
-        if r.end_storage == "value":  # type: ignore[union-attr]
-            total += end * r.terminal_value_usd_per_m3 * float(disc[-1])  # type: ignore[union-attr]
+        if r.end_storage == "value":
+            total += end * r.terminal_value_usd_per_m3 * float(disc[-1])
         elif r.id in ends:
-            total += (end - r.initial_storage_hm3) * float(ends[r.id]) * float(disc[-1])  # type: ignore[union-attr]
+            total += (end - r.initial_storage_hm3) * float(ends[r.id]) * float(disc[-1])
     return float(total)
 
 
@@ -171,7 +179,7 @@ def value_of_foresight(
             kr["irrigation_demand_km3_per_yr"] - kr["irrigation_delivery_km3_per_yr"]
         )
         storage = ds["storage"].where(ds["node_type"] == "reservoir")
-        initial = sum(r.initial_storage_hm3 for r in basin.nodes_of_type("reservoir"))  # type: ignore[union-attr]
+        initial = sum(r.initial_storage_hm3 for r in nodes_of_class(basin, ReservoirNode).values())
         row["storage_change_km3"] = (float(storage.isel(time=-1).sum()) - initial) / 1000.0
         row["seconds"] = float((seconds or {}).get(mode, np.nan))
         table[mode] = row

@@ -25,6 +25,8 @@ from __future__ import annotations
 import time
 
 from nexusmodel.basin.basin import Basin
+from nexusmodel.basin.schema import ReservoirNode
+from nexusmodel.model.context import nodes_of_class
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.modes.engine import (
     ModeRun,
@@ -87,11 +89,11 @@ def apply_end_rule(
     if win.stop == run.n_steps:
         targets, values = {}, {}
         for r in ids:
-            node = run.basin.nodes[r]
-            if node.end_storage == "initial":  # type: ignore[union-attr]
-                targets[r] = node.initial_storage_hm3  # type: ignore[union-attr]
+            node = nodes_of_class(run.basin, ReservoirNode)[r]
+            if node.end_storage == "initial":
+                targets[r] = node.initial_storage_hm3
             else:
-                values[r] = node.terminal_value_usd_per_m3 if node.end_storage == "value" else 0.0  # type: ignore[union-attr]
+                values[r] = node.terminal_value_usd_per_m3 if node.end_storage == "value" else 0.0
         if targets:
             set_end_storage_target(wm.model, wm.backend, targets, None)
         if values:
@@ -110,7 +112,7 @@ def apply_end_rule(
         targets = {
             r: float(reference.storage[r][last])
             if reference is not None
-            else float(run.basin.nodes[r].initial_storage_hm3)  # type: ignore[union-attr]
+            else float(nodes_of_class(run.basin, ReservoirNode)[r].initial_storage_hm3)
             for r in ids
         }
         set_end_storage_target(wm.model, wm.backend, targets, penalty)
@@ -137,9 +139,7 @@ def run_rolling(
     window = window_months or options.window_months
     keep = keep_months or options.keep_months
     if end == "value" and reference is None:
-        from nexusmodel.modes import run_optimize
-
-        reference = Reference.from_run(run_optimize(basin, options))
+        reference = Reference.optimize(basin, options)
     policy = RollingPolicy(basin, end, reference, end_penalty_usd_per_m3)
     run = WindowRun(basin, options, policy, extra_constraints=add_window_season_rows)
     full = full_model_for(basin, options, reference)

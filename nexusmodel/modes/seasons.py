@@ -27,7 +27,7 @@ import pyomo.environ as pyo
 
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
-from nexusmodel.solve.highs import INF
+from nexusmodel.solve.highs import INF, HighsBackend
 
 HARD_PENALTY_USD_PER_M3 = 1000.0
 
@@ -119,7 +119,7 @@ class SeasonAccounts:
     def push(
         self,
         m: pyo.ConcreteModel,
-        backend: object,
+        backend: HighsBackend,
         start: int,
         stop: int,
         year_discount: np.ndarray,
@@ -130,8 +130,8 @@ class SeasonAccounts:
             return
         b = m.window_season
         keys = list(b.share_keys)
-        rows = backend.rows_of(b.rows)  # type: ignore[attr-defined]
-        slack = backend.columns_of(b.slack)  # type: ignore[attr-defined]
+        rows = backend.rows_of(b.rows)
+        slack = backend.columns_of(b.slack)
         first = int(self.step_year[start])
         lower = np.full(len(keys), -INF)
         upper = np.full(len(keys), INF)
@@ -139,7 +139,7 @@ class SeasonAccounts:
         coef_rows: list[int] = []
         coef_cols: list[int] = []
         coef_values: list[float] = []
-        flow_cols = backend.columns_of(m.link.flow).reshape(len(self.ctx.link_ids), -1)  # type: ignore[attr-defined]
+        flow_cols = backend.columns_of(m.link.flow).reshape(len(self.ctx.link_ids), -1)
         for j, (i, bound, k) in enumerate(keys):
             rule = self.shares[i]
             share = float(rule.min_share if bound == "min" else rule.max_share)
@@ -165,9 +165,9 @@ class SeasonAccounts:
             )
             cost[j] = -penalty * float(year_discount[k])
         if coef_rows:
-            backend.set_coefficients(  # type: ignore[attr-defined]
+            backend.set_coefficients(
                 np.array(coef_rows), np.array(coef_cols), np.array(coef_values)
             )
         keep = rows >= 0
-        backend.set_row_bounds(rows[keep], lower[keep], upper[keep])  # type: ignore[attr-defined]
-        backend.set_costs(slack, cost)  # type: ignore[attr-defined]
+        backend.set_row_bounds(rows[keep], lower[keep], upper[keep])
+        backend.set_costs(slack, cost)

@@ -42,7 +42,8 @@ import numpy as np
 import pyomo.environ as pyo
 
 from nexusmodel.basin.basin import Basin
-from nexusmodel.model.context import BuildContext
+from nexusmodel.basin.schema import ReservoirNode
+from nexusmodel.model.context import BuildContext, nodes_of_class
 from nexusmodel.model.expr import linear
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.modes.engine import (
@@ -57,7 +58,7 @@ from nexusmodel.modes.engine import (
 from nexusmodel.modes.stitch import Stitcher
 from nexusmodel.modes.window import Window, WindowModel, plan_windows
 from nexusmodel.solve.highs import INF
-from nexusmodel.solve.lpdata import layout
+from nexusmodel.solve.live import layout
 from nexusmodel.solve.update import set_end_storage_value
 
 DEFAULT_FILL_VALUE_USD_PER_M3 = 0.01
@@ -86,9 +87,9 @@ class ReservoirRules:
         maximum), buffer zone up to the rule-curve minimum, buffer coefficient 1."""
         series = basin.series
         targets, buffers = {}, {}
-        for r in basin.nodes_of_type("reservoir"):
-            upper = np.full(12, r.capacity_hm3)  # type: ignore[union-attr]
-            lower = np.full(12, r.dead_storage_hm3)  # type: ignore[union-attr]
+        for r in nodes_of_class(basin, ReservoirNode).values():
+            upper = np.full(12, r.capacity_hm3)
+            lower = np.full(12, r.dead_storage_hm3)
             if series is not None:
                 months = series.months.month.to_numpy()
                 for m in range(1, 13):
@@ -188,7 +189,7 @@ class SimulatePolicy(WindowPolicy):
         floors, targets, fill = [], [], []
         for i, r in enumerate(ids):
             target, buffer, coef, value = rules[r]
-            dead = self.basin.nodes[r].dead_storage_hm3  # type: ignore[union-attr]
+            dead = nodes_of_class(self.basin, ReservoirNode)[r].dead_storage_hm3
             buffer = max(buffer, dead)
             in_buffer = min(max(s0[i], dead), buffer) - dead
             floors.append(dead + (1.0 - coef) * in_buffer)
@@ -206,8 +207,8 @@ class SimulatePolicy(WindowPolicy):
         backend.set_col_bounds(slack, np.zeros(slack.size), np.full(slack.size, INF))
         backend.set_costs(slack, np.full(slack.size, -penalty))
         fill_cols = backend.columns_of(m.rule_curve.fill).reshape(len(ids), n_t)
-        target = np.repeat(np.array(targets)[:, None], n_t, axis=1)
-        backend.set_col_bounds(fill_cols.ravel(), np.zeros(fill_cols.size), target.ravel())
+        fill_upper = np.repeat(np.array(targets)[:, None], n_t, axis=1)
+        backend.set_col_bounds(fill_cols.ravel(), np.zeros(fill_cols.size), fill_upper.ravel())
         disc = run.models.discount(win.start, win.stop)
         backend.set_costs(fill_cols.ravel(), (np.array(fill)[:, None] * disc).ravel())
         eps = self.options.spill_penalty_usd_per_m3

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.base.var import VarData
 
-from nexusmodel.model.components.hydropower import head_from_storage, plants
-from nexusmodel.model.context import GWH_PER_HM3_M, BuildContext
+from nexusmodel.model import heads
+from nexusmodel.model.context import BuildContext
 from nexusmodel.modes.window import Window, WindowModel
-from nexusmodel.solve.lpdata import layout
+from nexusmodel.solve.live import layout
 
 # --------------------------------------------------------------------------- stitching
 
@@ -213,7 +214,7 @@ class Stitcher:
 # --------------------------------------------------------------------------- after stitching
 
 
-def _linear_terms(expr: object) -> list[tuple[float, object]]:
+def _linear_terms(expr: object) -> list[tuple[float, VarData]]:
     """(coefficient, VarData) pairs of a linear Pyomo expression (constants dropped)."""
     from pyomo.core.expr.numeric_expr import (
         LinearExpression,
@@ -221,7 +222,7 @@ def _linear_terms(expr: object) -> list[tuple[float, object]]:
         SumExpression,
     )
 
-    out: list[tuple[float, object]] = []
+    out: list[tuple[float, VarData]] = []
     stack = [(1.0, expr)]
     while stack:
         factor, e = stack.pop()
@@ -317,21 +318,11 @@ def _constant(expr: object) -> float:
 def energy_error(full: pyo.ConcreteModel, solution: StitchedSolution) -> float:
     """|LP energy - exact energy| / exact energy of the reservoir plants over the run."""
     ctx: BuildContext = full.context
-    res_ids = list(full.reservoir.ids)
     n_t = len(ctx.axis)
-    ps = plants(ctx)
-    if not any(p.reservoir for p in ps):
-        return 0.0
-    storage = solution.array(full.reservoir.storage, (len(res_ids), n_t))
-    turbine = solution.array(full.hydropower.turbine, (len(ps), n_t))
-    energy = solution.array(full.hydropower.energy, (len(ps), n_t))
-    lp = exact = 0.0
-    for i, p in enumerate(ps):
-        if not p.reservoir:
-            continue
-        r = res_ids.index(p.node)
-        start = np.concatenate([[ctx.basin.nodes[p.node].initial_storage_hm3], storage[r, :-1]])  # type: ignore[union-attr]
-        head = head_from_storage(ctx, p, start, storage[r])
-        lp += energy[i].sum()
-        exact += (GWH_PER_HM3_M * p.efficiency * head * turbine[i]).sum()
-    return abs(lp - exact) / max(exact, 1e-9)
+    n_plants = len(full.hydropower.ids)
+    return heads.energy_error(
+        ctx,
+        solution.array(full.reservoir.storage, (len(full.reservoir.ids), n_t)),
+        solution.array(full.hydropower.turbine, (n_plants, n_t)),
+        solution.array(full.hydropower.energy, (n_plants, n_t)),
+    )

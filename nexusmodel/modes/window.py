@@ -58,16 +58,11 @@ import pyomo.environ as pyo
 
 from nexusmodel.basin.basin import Basin, BasinSeries
 from nexusmodel.model import build_model
-from nexusmodel.model.context import BuildContext
+from nexusmodel.model.context import BuildContext, discount_factors
 from nexusmodel.model.options import ModelOptions
-from nexusmodel.solve.highs import HighsBackend
-from nexusmodel.solve.lpdata import (
-    SeriesData,
-    StructureError,
-    layout,
-    push_series_data,
-    series_data,
-)
+from nexusmodel.solve.highs import HighsBackend, Solution
+from nexusmodel.solve.live import LiveModel
+from nexusmodel.solve.lpdata import SeriesData, StructureError, series_data
 from nexusmodel.timeaxis import TimeAxis
 
 YEARLY_FRAMES = ("area_max_ha", "crop_price_usd_per_t", "crop_cost_usd_per_ha")
@@ -136,30 +131,28 @@ def slice_series(series: BasinSeries, start: int, stop: int) -> BasinSeries:
     return BasinSeries(**parts)
 
 
-class BatchedBackend:
+class BatchedBackend(HighsBackend):
     """A :class:`HighsBackend` whose bound and cost changes wait until the next solve.
 
     A window changes a few hundred bounds and costs through a dozen small calls; buffered,
     they reach HiGHS in one call per kind (the last change of an entry wins). Anything
-    that reads the LP, solves or changes coefficients flushes first; everything else is
-    the wrapped backend's.
+    that reads the LP or solves flushes first; it shares the compiled backend's HiGHS
+    object and maps.
     """
 
     def __init__(self, backend: HighsBackend) -> None:
-        self.wrapped = backend
+        super().__init__(
+            model=backend.model,
+            highs=backend.highs,
+            column=backend.column,
+            row=backend.row,
+            row_sign=backend.row_sign,
+            compile_seconds=backend.compile_seconds,
+            _cols_cache=backend._cols_cache,
+            _rows_cache=backend._rows_cache,
+        )
         self.cpu_seconds = 0.0  # processor time inside HiGHS runs
-        self.cold_seconds = 0.0  # the model's first (cold) run
         self._pending: dict[str, list[tuple[np.ndarray, ...]]] = {"row": [], "col": [], "cost": []}
-
-    @property
-    def last_seconds(self) -> float:
-        """The last run's time, but never below the model's cold first run: the head
-        iteration compares its warm re-solves with "the cold first solve", and a window's
-        first solve is itself warm (the model solved the same calendar window before)."""
-        return max(float(getattr(self.wrapped, "last_seconds", 0.0)), self.cold_seconds)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.wrapped, name)
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         self._pending["row"].append(
@@ -176,9 +169,9 @@ class BatchedBackend:
 
     def flush(self) -> None:
         for kind, apply in (
-            ("row", self.wrapped.set_row_bounds),
-            ("col", self.wrapped.set_col_bounds),
-            ("cost", self.wrapped.set_costs),
+            ("row", super().set_row_bounds),
+            ("col", super().set_col_bounds),
+            ("cost", super().set_costs),
         ):
             parts = self._pending[kind]
             if not parts:
@@ -189,45 +182,46 @@ class BatchedBackend:
             # keep the last change of every entry
             _, first_from_end = np.unique(ids[::-1], return_index=True)
             pick = ids.size - 1 - first_from_end
-            apply(*(a[pick] for a in joined))  # type: ignore[operator]
+            apply(*(a[pick] for a in joined))
 
-    def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
-        self.wrapped.set_coefficients(rows, cols, values)
-
-    def run(self, *args: object, **kwargs: object) -> tuple[str, float]:
+    def run(
+        self, algorithm: str = "auto", time_limit_s: float | None = None, *, warm: bool = True
+    ) -> tuple[str, float]:
         self.flush()
         start = time.process_time()
-        out = self.wrapped.run(*args, **kwargs)  # type: ignore[arg-type]
+        out = super().run(algorithm, time_limit_s, warm=warm)
         self.cpu_seconds += time.process_time() - start
-        if not self.cold_seconds:
-            self.cold_seconds = out[1]
         return out
 
-    def solution(self) -> object:
+    def solution(self) -> Solution:
         self.flush()
-        return self.wrapped.solution()
+        return super().solution()
 
     def costs(self) -> np.ndarray:
         self.flush()
-        return self.wrapped.costs()
+        return super().costs()
 
     def col_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         self.flush()
-        return self.wrapped.col_bounds()
+        return super().col_bounds()
 
     def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         self.flush()
-        return self.wrapped.row_bounds()
+        return super().row_bounds()
 
 
 @dataclass
 class WindowModel:
-    """One built window model and its live LP."""
+    """One built window model, live in HiGHS."""
 
-    model: pyo.ConcreteModel
+    live: LiveModel
     backend: BatchedBackend
     length: int
     uses: int = 0
+
+    @property
+    def model(self) -> pyo.ConcreteModel:
+        return self.live.model
 
 
 @dataclass
@@ -276,7 +270,6 @@ class WindowModels:
         self.data: SeriesData = series_data(self.full_ctx)
         axis = self.full_ctx.axis
         self.axis = axis
-        self.years_since_start = np.asarray(axis.years_since_start, dtype=float)
         self.models: dict[tuple[int, tuple[int, ...]], list[WindowModel]] = {}
         self.stats = WindowStats()
         nodes = [
@@ -301,8 +294,7 @@ class WindowModels:
 
     def discount(self, start: int, stop: int) -> np.ndarray:
         """Discount factors of the window's steps, from the window's start."""
-        ys = self.years_since_start[start:stop]
-        return (1.0 + self.options.discount_rate) ** -(ys - ys[0])
+        return discount_factors(self.options.discount_rate, self.axis.start[start:stop])
 
     def model_for(self, win: Window) -> WindowModel:
         """A window model with the window's series data pushed in (built if none fits)."""
@@ -312,18 +304,17 @@ class WindowModels:
         for wm in self.models.get(key, []):
             ctx: BuildContext = wm.model.context
             old_axis = ctx.axis
-            ctx.axis = self.window_axis(win.start, win.stop)
+            wm.live.use_data(axis=self.window_axis(win.start, win.stop))
             try:
-                push_series_data(wm.model, wm.backend, self.data, disc, win.start)
+                wm.live.push_series(self.data, disc, win.start)
             except StructureError:
-                ctx.axis = old_axis
+                wm.live.use_data(axis=old_axis)
                 continue
             wm.uses += 1
             return wm
         wm = self._build(win)
-        ctx = wm.model.context
-        ctx.axis = self.window_axis(win.start, win.stop)
-        push_series_data(wm.model, wm.backend, self.data, disc, win.start)
+        wm.live.use_data(axis=self.window_axis(win.start, win.stop))
+        wm.live.push_series(self.data, disc, win.start)
         self.models.setdefault(key, []).append(wm)
         wm.uses += 1
         return wm
@@ -334,10 +325,11 @@ class WindowModels:
         window_basin = self._fast_basin.with_spec(self._window_spec).with_series(series)
         model = build_model(window_basin, self.options, self.extra)
         backend = BatchedBackend(HighsBackend.from_model(model))
-        layout(model, backend)  # type: ignore[arg-type]  # records the build's calendar years
+        live = LiveModel(model, backend)
+        live.layout  # noqa: B018  records the build's calendar years
         # from here on the context reads the horizon's series through the window's axis
-        model.context.series = self.basin.series
+        live.use_data(series=self.basin.series)
         self.stats.models_built += 1
         self.stats.build_seconds += time.perf_counter() - start
-        self.stats.translate_seconds += backend.wrapped.compile_seconds
-        return WindowModel(model, backend, win.length)
+        self.stats.translate_seconds += backend.compile_seconds
+        return WindowModel(live, backend, win.length)

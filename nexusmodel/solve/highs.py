@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import numpy as np
@@ -68,6 +69,8 @@ class HighsBackend:
     last_seconds: float = 0.0  # wall time of the last run
     last_algorithm: str = ""  # "simplex" or "ipm": what the last run used
     last_warm: bool = False  # whether the last run started from a basis
+    cold_iterations: int = 0  # iterations of the last run that started without a basis
+    live: Any = field(default=None, repr=False)  # its nexusmodel.solve.live.LiveModel
 
     @classmethod
     def from_model(cls, model: pyo.ConcreteModel, threads: int = 1) -> HighsBackend:
@@ -110,7 +113,7 @@ class HighsBackend:
         highs.setOptionValue("threads", threads)
         highs.passModel(lp)
         column = {id(v): i for i, v in enumerate(repn.columns)}
-        row = {}
+        row: dict[int, int] = {}
         sign = np.ones(n_rows)
         for i, entry in enumerate(repn.rows):
             row.setdefault(id(entry.constraint), i)
@@ -181,6 +184,8 @@ class HighsBackend:
         self.last_seconds = seconds
         self.last_algorithm = algorithm
         self.last_warm = has_basis and algorithm != "ipm"
+        if not has_basis:
+            self.cold_iterations = self._iterations
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return "optimal", seconds
@@ -214,7 +219,8 @@ class HighsBackend:
         rows = np.asarray(rows, dtype=np.int32)
         lower = np.where(np.isfinite(lower), lower, -INF)
         upper = np.where(np.isfinite(upper), upper, INF)
-        self.highs.changeRowsBounds(len(rows), rows, lower.astype(float), upper.astype(float))
+        # changeRowsBounds is in highspy but not in its type stubs
+        self.highs.changeRowsBounds(len(rows), rows, lower.astype(float), upper.astype(float))  # type: ignore[attr-defined]
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         cols = np.asarray(cols, dtype=np.int32)

@@ -4,26 +4,29 @@
 on dense arrays over each component's candidate keys (links, reservoirs, plants, energy
 systems, towns, demand segments, district-crop pairs, environmental nodes, scenario
 rules) with the step (or the calendar year) as last axis. ``SeriesData.window(a, b)``
-slices them for steps a..b-1 without touching pandas, and ``push_series_data`` writes them
-into a built model's live LP through the backend's maps: row bounds, column bounds, costs
-(times the discount the caller gives) and matrix coefficients (evaporation in the
-reservoirs' balance, crop needs, FAO-33 production).
+slices them for steps a..b-1 without touching pandas. :class:`Layout` maps them to the
+rows and columns of a built model's LP and :class:`PushPlan` compiles the mapping into
+flat gathers, which :meth:`nexusmodel.solve.live.LiveModel.push_series` writes into the live
+LP: row bounds, column bounds, costs (times the discount the caller gives) and matrix
+coefficients (evaporation in the reservoirs' balance, crop needs, FAO-33 production).
 
 Each array mirrors a component's build rule (its module docstring gives the equation); a
 test builds a model for series A, pushes series B into it and checks that the LP equals the
 one built for B, so the two cannot drift apart unnoticed. Not pushed here: the initial
-storage and end rules (:mod:`nexusmodel.solve.update`) and the head linearization of the
+storage and end rules (:mod:`nexusmodel.solve.live`, :mod:`nexusmodel.solve.update`) and the head linearization of the
 reservoir plants (the solve's head iteration).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import pyomo.environ as pyo
 
+from nexusmodel.model.balance import balance_rhs_hm3
 from nexusmodel.model.components import (
     demand,
     energy_system,
@@ -33,6 +36,7 @@ from nexusmodel.model.components import (
     link,
     municipal,
     outlet,
+    release_rules,
     reservoir,
 )
 from nexusmodel.model.context import BuildContext
@@ -92,17 +96,6 @@ class SeriesData:
 # --------------------------------------------------------------------------- computing
 
 
-def initial_storage_term(ctx: BuildContext) -> np.ndarray:
-    """``S0 * (1 - e[0] a1 / 2)`` of each reservoir (hm3): the constant the first step's
-    balance row carries (reservoir docstring), from the context's initial storage."""
-    out = []
-    for r in reservoir.reservoirs(ctx):
-        _a0, a1 = reservoir.area_fit(ctx, r)
-        e0 = float(reservoir.evaporation_m(ctx, r.id)[0])
-        out.append(r.initial_storage_hm3 * (1.0 - e0 * a1 / 2.0))
-    return np.array(out)
-
-
 def series_data(
     ctx: BuildContext, year_need: dict[int, dict[str, float]] | None = None
 ) -> SeriesData:
@@ -111,149 +104,59 @@ def series_data(
     ``year_need`` (year -> crop -> hm3/kha) replaces the crop need over the context's own
     steps of a year in the FAO-33 production function (a window uses the whole year's).
     """
-    from nexusmodel.solve.update import balance_rhs_hm3
-
     n_t = len(ctx.axis)
     years = np.asarray(ctx.years)
     step_year = np.searchsorted(years, ctx.axis.years)
     step: dict[str, np.ndarray] = {}
     year: dict[str, np.ndarray] = {}
 
-    def rows(values: list[np.ndarray], n_keys_last: int = n_t) -> np.ndarray:
+    def rows(values: Sequence[np.ndarray | Sequence[float]], n_keys_last: int = n_t) -> np.ndarray:
         return np.array(values, dtype=float).reshape(len(values), n_keys_last)
 
     rhs = balance_rhs_hm3(ctx)
     res = reservoir.reservoirs(ctx)
-    for r, term in zip(res, initial_storage_term(ctx), strict=True):
+    for r, term in zip(res, reservoir.initial_storage_term(ctx), strict=True):
         rhs[ctx.water_nodes.index(r.id), 0] -= term
     step["balance"] = rhs
     step["link_cap"] = link.capacity_hm3(ctx)
-    step["link_min"] = rows(
-        [ctx.m3s_to_hm3(lk.min_flow_m3s) * np.ones(n_t) for lk in ctx.basin.links]
+    step["link_min"] = link.min_flow_hm3(ctx)
+    storage_data = reservoir.data(ctx)
+    step["res_lower"] = storage_data.lower_hm3
+    step["res_upper"] = storage_data.upper_hm3
+    step["res_half"] = storage_data.evaporation_half
+    plant_data = hydropower.data(ctx)
+    step["turbine_cap"] = plant_data.turbine_cap_hm3
+    step["energy_cap"] = plant_data.energy_cap_gwh
+    # the Taylor plane's gaps (MUSD/GWh): the lift's cost follows the series' energy prices
+    step["taylor_gap_cost"] = np.array(
+        [np.full(n_t, plant_data.cut_cost), np.full(n_t, plant_data.lift_cost)]
     )
-    s = ctx.series
-    step["res_lower"] = rows(
-        [
-            np.maximum(
-                r.dead_storage_hm3, ctx.axis.per_step(s.rule_min_hm3[r.id].to_numpy(), "rate")
-            )
-            for r in res
-        ]
-    )
-    step["res_upper"] = rows(
-        [
-            np.minimum(r.capacity_hm3, ctx.axis.per_step(s.rule_max_hm3[r.id].to_numpy(), "rate"))
-            for r in res
-        ]
-    )
-    step["res_half"] = rows(
-        [reservoir.evaporation_m(ctx, r.id) * reservoir.area_fit(ctx, r)[1] / 2.0 for r in res]
-    )
-    ps = hydropower.plants(ctx)
-    step["turbine_cap"] = rows([ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t) for p in ps])
-    step["energy_cap"] = rows([ctx.mw_to_gwh(p.installed_mw) for p in ps])
-    ks = energy_system.systems(ctx)
-    for name, attr in (
-        ("thermal", "thermal_capacity_mw"),
-        ("imports", "import_capacity_mw"),
-        ("exports", "export_capacity_mw"),
-    ):
-        step[f"{name}_cap"] = rows([ctx.mw_to_gwh(getattr(k, attr)) for k in ks])
-        step[f"{name}_price"] = rows([energy_system.prices(ctx, k.id)[name] for k in ks])
-    step["energy_demand"] = rows([ctx.monthly(s.energy_demand_gwh, k.id, "volume") for k in ks])
-    step["town_demand"] = rows([municipal.demand_hm3(ctx, t.id) for t in municipal.towns(ctx)])
-    step["segment_cap"] = rows(
-        [
-            seg.share * demand.demand_hm3(ctx, n.id)
-            for n in demand.users(ctx)
-            for seg in n.benefit_segments
-        ]
-    )
+    energy = energy_system.data(ctx)
+    for name in energy_system.CAPACITY_FIELDS:
+        step[f"{name}_cap"] = energy.capacity_gwh[name]
+        step[f"{name}_price"] = energy.price_usd_per_mwh[name]
+    step["energy_demand"] = energy.demand_gwh
+    step["town_demand"] = municipal.data(ctx).demand_hm3
+    step["segment_cap"] = demand.data(ctx).take_cap_hm3
     dc = irrigation.pairs(ctx)
     step["need"] = rows([irrigation.need_hm3_per_kha(ctx, c) for _d, c in dc])
-    a, coef = production_coefficients(ctx, step["need"], step_year, year_need)
-    step["prod_water"] = coef
-    year["prod_area"] = a
-    year["area_max"] = rows(
-        [[float(s.area_max_ha.loc[y, (d, c)]) / 1000.0 for y in ctx.years] for d, c in dc],
-        len(years),
-    )
-    year["crop_price"] = rows(
-        [[float(s.crop_price_usd_per_t.loc[y, c]) / 1000.0 for y in ctx.years] for _d, c in dc],
-        len(years),
-    )
-    year["crop_cost"] = rows(
-        [[float(s.crop_cost_usd_per_ha.loc[y, c]) / 1000.0 for y in ctx.years] for _d, c in dc],
-        len(years),
-    )
+    production = irrigation.production_coefficients(ctx, step["need"], step_year, year_need)
+    step["prod_water"] = production.water
+    year["prod_area"] = production.area
+    year["area_max"] = irrigation.area_max_kha(ctx)
+    year["crop_price"], year["crop_cost"] = irrigation.crop_economics(ctx)
     # economic objective of the FAO-33 production (MUSD per kha and per hm3, undiscounted)
-    year["area_value"] = year["crop_price"] * a - year["crop_cost"]
-    step["water_value"] = year["crop_price"][:, step_year] * coef
-    envs = environment.reaches(ctx)
-    step["env_req"] = rows([environment.requirement_hm3(ctx, n.id) for n in envs])
-    shares = np.array([environment.year_share(ctx, y) for y in ctx.years])
-    year["env_target"] = rows([n.annual_target_hm3 * shares for n in envs], len(years))
-    pol = _policy(ctx)
-    months = ctx.axis.calendar_months
-    step["agreed_min"] = rows(
-        [
-            ctx.m3s_to_hm3(np.asarray(r.release_m3s, dtype=float)[months - 1])
-            for r in pol.min_releases
-        ]
-    )
-    step["spill_rate_cap"] = rows(
-        [
-            ctx.m3s_to_hm3(np.full(n_t, np.nan if c.max_m3s is None else c.max_m3s))
-            for c in pol.spill_caps
-        ]
-    )
-    year["spill_year_cap"] = rows(
-        [
-            (np.nan if c.max_hm3_per_year is None else c.max_hm3_per_year) * shares
-            for c in pol.spill_caps
-        ],
-        len(years),
-    )
+    year["area_value"] = year["crop_price"] * production.area - year["crop_cost"]
+    step["water_value"] = year["crop_price"][:, step_year] * production.water
+    env = environment.data(ctx)
+    step["env_req"] = env.requirement_hm3
+    year["env_target"] = env.annual_target_hm3
+    rules = release_rules.data(ctx)
+    step["agreed_min"] = rules.agreed_min_hm3
+    step["spill_rate_cap"] = rules.spill_rate_cap_hm3
+    year["spill_year_cap"] = rules.spill_year_cap_hm3
     step["one"] = np.ones((1, n_t))
     return SeriesData(years, step_year, step, year)
-
-
-def production_coefficients(
-    ctx: BuildContext,
-    need: np.ndarray,
-    step_year: np.ndarray,
-    year_need: dict[int, dict[str, float]] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """FAO-33 linear production of each (district, crop) pair (kt), as the irrigation
-    component writes it: ``P[y] = a[y] * A[y] + sum_{t in y} c[t] * w[t]``. Returns
-    (a: pairs x years, c: pairs x steps) with ``a = Ym (1 - Ky)`` and ``c = Ky Ym / NIR_y``
-    where the year's need NIR_y > 0, else ``a = Ym`` and ``c = 0``. NIR_y sums ``need``
-    (pairs x steps, hm3/kha) over the year's steps, unless ``year_need`` gives it."""
-    crops = ctx.basin.tables.crops
-    dc = irrigation.pairs(ctx)
-    n_y = len(ctx.years)
-    a = np.zeros((len(dc), n_y))
-    coef = np.zeros((len(dc), len(step_year)))
-    for k, (_d, c) in enumerate(dc):
-        ym, ky = float(crops.loc[c, "max_yield_t_per_ha"]), float(crops.loc[c, "ky"])
-        for yi, y in enumerate(ctx.years):
-            in_year = step_year == yi
-            if year_need is not None and y in year_need:
-                nir_y = float(year_need[y].get(c, 0.0))
-            else:
-                nir_y = float(need[k, in_year].sum())
-            if nir_y > 0:
-                a[k, yi] = ym * (1 - ky)
-                coef[k, in_year] = ky * ym / nir_y
-            else:
-                a[k, yi] = ym
-    return a, coef
-
-
-def _policy(ctx: BuildContext) -> object:
-    from nexusmodel.basin.basin import Policy
-
-    return getattr(ctx.basin, "policy", None) or Policy()
 
 
 # --------------------------------------------------------------------------- the model's layout
@@ -339,6 +242,11 @@ class Layout:
                 ("outflow", m.outlet.outflow),
             )
         }
+        taylor = hasattr(m.hydropower, "cut")
+        for name in ("cut", "lift"):
+            self.cols[name] = (
+                cols(getattr(m.hydropower, name)) if taylor else np.zeros((0, n_t), int)
+            )
         self.cols["area"] = cols(m.irrigation.area, n_y)
         self.cols["annual_deficit"] = cols(m.environment.annual_deficit, n_y)
         self.rows = {
@@ -357,11 +265,11 @@ class Layout:
         self.rows["positive"] = backend.rows_of(m.irrigation.production_nonneg)
         self.policy_keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if hasattr(m, "release_rules"):
-            pol = _policy(ctx)
+            pol = release_rules.policy(ctx)
             b = m.release_rules
-            agreed_ids = [r.node for r in pol.min_releases]  # type: ignore[attr-defined]
-            cap_ids = [c.node for c in pol.spill_caps]  # type: ignore[attr-defined]
-            share_ids = [r.node for r in pol.season_shares]  # type: ignore[attr-defined]
+            agreed_ids = [r.node for r in pol.min_releases]
+            cap_ids = [c.node for c in pol.spill_caps]
+            share_ids = [r.node for r in pol.season_shares]
             for name, comp, ids, period, kind in (
                 ("agreed_release", b.agreed_release, agreed_ids, "step", "row"),
                 ("release_short", b.release_short, agreed_ids, "step", "col"),
@@ -399,15 +307,6 @@ class Layout:
             self.sense[id(con)] = _sense(con)
 
 
-def layout(m: pyo.ConcreteModel, backend: HighsBackend) -> Layout:
-    """The model's :class:`Layout` for this backend (computed on first use)."""
-    cached = m.__dict__.get("_layout")
-    if cached is None or cached.backend is not backend:
-        cached = Layout(m, backend)
-        m.__dict__["_layout"] = cached
-    return cached
-
-
 # --------------------------------------------------------------------------- pushing
 
 
@@ -422,8 +321,8 @@ class PushPlan:
     gathers and one HiGHS call per kind of entry.
     """
 
-    def __init__(self, m: pyo.ConcreteModel, backend: HighsBackend, data: SeriesData) -> None:
-        self.lay = lay = layout(m, backend)
+    def __init__(self, m: pyo.ConcreteModel, lay: Layout, data: SeriesData) -> None:
+        self.lay = lay
         self.m = m
         ctx: BuildContext = m.context
         _flat, self.step_off, self.year_off, self.year_start = data.stacked
@@ -462,7 +361,7 @@ class PushPlan:
             offset: float | np.ndarray = 0.0,
             disc: np.ndarray | None = None,
             cols: np.ndarray | None = None,
-            sense: np.ndarray | None = None,
+            sense: np.ndarray | int | None = None,
         ) -> None:
             source, is_year = src(name, keys, when)
             shape = np.broadcast(np.asarray(ids), source).shape
@@ -518,6 +417,7 @@ class PushPlan:
             add("coef", bal[:, 1:], "res_half", r, t[:, 1:], offset=-1.0, cols=storage[:, :-1])
         # hydropower
         n_p = lay.cols["turbine"].shape[0]
+        plants = hydropower.data(ctx)
         if n_p:
             p = np.arange(n_p)[:, None]
             add("ub", lay.cols["turbine"], "turbine_cap", p, t)
@@ -528,11 +428,22 @@ class PushPlan:
                 "one",
                 one,
                 t,
-                scale=options.spill_penalty_usd_per_m3,
+                scale=plants.turbine_value,
                 disc=step_disc,
             )
-            weight = ctx.priority_weight("hydropower") if priority else 0.0
-            add("cost", lay.cols["energy"], "one", one, t, scale=weight, disc=step_disc)
+            add(
+                "cost",
+                lay.cols["energy"],
+                "one",
+                one,
+                t,
+                scale=plants.energy_weight,
+                disc=step_disc,
+            )
+        if lay.cols["cut"].size:
+            for key, name in enumerate(("cut", "lift")):
+                gap = np.full((1, 1), key)
+                add("cost", lay.cols[name], "taylor_gap_cost", gap, t, scale=-1.0, disc=step_disc)
         # energy systems
         ks = energy_system.systems(ctx)
         if ks:
@@ -551,28 +462,22 @@ class PushPlan:
         if towns:
             k = np.arange(len(towns))[:, None]
             add("rhs", lay.rows["supply"], "town_demand", k, t, sense=0)
-            penalty = np.array([tw.shortage_penalty_usd_per_m3 for tw in towns])[:, None]
-            weight = ctx.priority_weight("municipal") if priority else 0.0
-            add("cost", lay.cols["delivery"], "one", one, t, scale=weight, disc=step_disc)
+            town_data = municipal.data(ctx)
+            value = town_data.delivery_weight[:, None]
+            add("cost", lay.cols["delivery"], "one", one, t, scale=value, disc=step_disc)
             add(
                 "cost",
                 lay.cols["shortage"],
                 "one",
                 one,
                 t,
-                scale=0.0 if priority else -penalty,
+                scale=-town_data.shortage_cost[:, None],
                 disc=step_disc,
             )
         # demand curves
         users = demand.users(ctx)
         if users:
-            value = np.array(
-                [
-                    ctx.priority_weight("demand") if priority else seg.value_usd_per_m3
-                    for n in users
-                    for seg in n.benefit_segments
-                ]
-            )[:, None]
+            value = demand.data(ctx).value[:, None]
             add("ub", lay.cols["take"], "segment_cap", np.arange(len(value))[:, None], t)
             add("cost", lay.cols["take"], "one", one, t, scale=value, disc=step_disc)
         # irrigation
@@ -605,32 +510,25 @@ class PushPlan:
                 add("rhs", prow, "one", one, np.zeros(prow.size, np.int64), scale=0.0, sense=1)
             if priority:
                 weight = ctx.priority_weight("irrigation")
-                eff = np.array([irrigation.efficiency(ctx.basin.nodes[d]) for d, _c in lay.pairs])[
-                    :, None
-                ]  # type: ignore[arg-type]
+                of = {n.id: irrigation.efficiency(n) for n in irrigation.districts(ctx)}
+                eff = np.array([of[d] for d, _c in lay.pairs])[:, None]
                 add("cost", water, "one", one, t, scale=weight / eff, disc=step_disc)
                 add("cost", area, "one", one, np.zeros_like(y), scale=0.0, disc=year_disc)
             else:
                 add("cost", area, "area_value", k, y, disc=year_disc)
                 add("cost", water, "water_value", k, t, disc=step_year_disc)
         # environment
-        envs = environment.reaches(ctx)
-        if envs:
-
-            def value_of(i: int) -> float:
-                return (
-                    ctx.priority_weight("environment") if priority else envs[i].penalty_usd_per_m3
-                )
-
+        env_value = environment.data(ctx).deficit_value
+        if env_value.size:
             if lay.env_min:
                 keys = np.array(lay.env_min)[:, None]
                 add("rhs", lay.rows["env_min"], "env_req", keys, t, sense=1)
-                v = np.array([value_of(i) for i in lay.env_min])[:, None]
+                v = env_value[lay.env_min][:, None]
                 add("cost", lay.cols["env_deficit"], "one", one, t, scale=-v, disc=step_disc)
             if lay.env_target:
                 keys = np.array(lay.env_target)[:, None]
                 add("rhs", lay.rows["env_annual"], "env_target", keys, y, sense=1)
-                v = np.array([value_of(i) for i in lay.env_target])[:, None]
+                v = env_value[lay.env_target][:, None]
                 add(
                     "cost",
                     lay.cols["annual_deficit"],
@@ -643,14 +541,7 @@ class PushPlan:
         # outlets
         ids = outlet.outlets(ctx)
         if ids:
-            penalty = np.array(
-                [
-                    getattr(ctx.basin.nodes[n], "penalty_usd_per_m3", 0.0)
-                    if ctx.basin.nodes[n].type == "sink"
-                    else 0.0
-                    for n in ids
-                ]
-            )[:, None]
+            penalty = outlet.penalties(ctx)[:, None]
             add("cost", lay.cols["outflow"], "one", one, t, scale=-penalty, disc=step_disc)
         # scenario release rules
         if lay.policy_keys:
@@ -662,32 +553,35 @@ class PushPlan:
         self._needs_rows = self._row_needs(data)
 
     def _policy(
-        self, m: pyo.ConcreteModel, lay: Layout, add: object, one: np.ndarray, W: int
+        self,
+        m: pyo.ConcreteModel,
+        lay: Layout,
+        add: Callable[..., None],
+        one: np.ndarray,
+        W: int,
     ) -> None:
-        from nexusmodel.model.components import release_rules
-
         ctx: BuildContext = m.context
-        pol = _policy(ctx)
+        pol = release_rules.policy(ctx)
         keys = lay.policy_keys
         rows, k, w = keys["agreed_release"]
-        add("rhs", rows, "agreed_min", k, w, sense=1)  # type: ignore[operator]
+        add("rhs", rows, "agreed_min", k, w, sense=1)
         rows, k, w = keys["spill_year"]
-        add("rhs", rows, "spill_year_cap", k, w, sense=2)  # type: ignore[operator]
+        add("rhs", rows, "spill_year_cap", k, w, sense=2)
         rows, k, w = keys["spill_step"]
-        add("rhs", rows, "spill_rate_cap", k, w, sense=2)  # type: ignore[operator]
+        add("rhs", rows, "spill_rate_cap", k, w, sense=2)
         for name, items, period in (
-            ("season_short", pol.season_shares, "year"),  # type: ignore[attr-defined]
-            ("season_excess", pol.season_shares, "year"),  # type: ignore[attr-defined]
-            ("release_short", pol.min_releases, "step"),  # type: ignore[attr-defined]
-            ("spill_excess", pol.spill_caps, "year"),  # type: ignore[attr-defined]
-            ("spill_rate_excess", pol.spill_caps, "step"),  # type: ignore[attr-defined]
+            ("season_short", pol.season_shares, "year"),
+            ("season_excess", pol.season_shares, "year"),
+            ("release_short", pol.min_releases, "step"),
+            ("spill_excess", pol.spill_caps, "year"),
+            ("spill_rate_excess", pol.spill_caps, "step"),
         ):
             cols, k, w = keys[name]
             if not cols.size:
                 continue
             penalty = np.array([release_rules._penalty(ctx, r.penalty_usd_per_m3) for r in items])
             disc = W + w if period == "year" else w
-            add("cost", cols, "one", one, np.zeros_like(w), scale=-penalty[k], disc=disc)  # type: ignore[operator]
+            add("cost", cols, "one", one, np.zeros_like(w), scale=-penalty[k], disc=disc)
 
     def _join(self, kind: str) -> tuple[np.ndarray, ...]:
         parts = self._parts.pop(kind)
@@ -769,49 +663,3 @@ class PushPlan:
             if changed.any():
                 backend.set_coefficients(ids[changed], self.coef[6][changed], v[changed])
             self._last_coef = v
-        self.m.__dict__["_series_at"] = (data, start)
-
-
-def push_series_data(
-    m: pyo.ConcreteModel,
-    backend: HighsBackend,
-    data: SeriesData,
-    discount: np.ndarray,
-    start: int = 0,
-) -> None:
-    """Write the data of steps ``start .. start + model steps - 1`` into the model's live
-    LP (costs times ``discount``, per model step), then the initial-storage term of the
-    reservoirs' first balance rows. The compiled :class:`PushPlan` is kept with the model
-    for the next push of the same data."""
-    plans = m.__dict__.setdefault("_push_plans", {})
-    key = (id(backend), id(data))
-    plan = plans.get(key)
-    if plan is None:
-        plan = PushPlan(m, backend, data)
-        plans.clear()
-        plans[key] = plan
-        plan._data = data  # keep the data alive while its plan is cached
-    plan.push(backend, data, start, discount)
-    push_initial_storage_term(m, backend)
-
-
-def push_initial_storage_term(m: pyo.ConcreteModel, backend: HighsBackend) -> None:
-    """The first step's balance row of each reservoir: data + S0 (1 - e[0] a1 / 2), with S0
-    from the model's context."""
-    data, start = m.__dict__["_series_at"]
-    ctx: BuildContext = m.context
-    res = reservoir.reservoirs(ctx)
-    if not res:
-        return
-    lay = layout(m, backend)
-    cache = m.__dict__.get("_reservoir_rows")
-    if cache is None:
-        cache = np.array([ctx.water_nodes.index(r.id) for r in res])
-        m.__dict__["_reservoir_rows"] = cache
-    s0 = np.array([r.initial_storage_hm3 for r in res])
-    half0 = data.step["res_half"][:, start]
-    base = data.step["balance"][cache, start]
-    rows = lay.reservoir_balance_t0
-    keep = rows >= 0
-    rhs = (base + s0 * (1.0 - half0))[keep]
-    backend.set_row_bounds(rows[keep], rhs, rhs)

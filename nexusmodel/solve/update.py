@@ -21,8 +21,8 @@ the backend's maps from Pyomo components to rows and columns, so that the next
 
 The data functions also update the model's context (``model.context``: the basin's initial
 storage, the series, the time axis) so that extraction, the head iteration and the
-infeasibility diagnosis see the data solved; end rules live in the LP (their state in
-``model._end_rules``). The Pyomo expressions are *not* rewritten: after an update the backend
+infeasibility diagnosis see the data solved; the state of the live LP (its layout, the data
+it holds, the end rules, the heads) is the pair's :class:`~nexusmodel.solve.live.LiveModel`. The Pyomo expressions are *not* rewritten: after an update the backend
 holds the current numbers, and a new ``solve(model)`` (which compiles the Pyomo model again)
 would not see them: re-solve with :func:`resolve`. Year-indexed Pyomo components keep the
 year labels of the build when :func:`update_series` moves a model to other dates; positions
@@ -32,23 +32,22 @@ are what count.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pyomo.environ as pyo
 
 from nexusmodel.basin.basin import BasinSeries
-from nexusmodel.model.balance import exogenous_inflow_hm3
-from nexusmodel.model.components import hydropower, reservoir
+from nexusmodel.model.balance import balance_rhs_hm3, exogenous_inflow_hm3
+from nexusmodel.model.components import reservoir
 from nexusmodel.model.context import BuildContext
+from nexusmodel.model.options import ModelOptions
+from nexusmodel.solve import SolveReport
 from nexusmodel.solve.highs import INF, HighsBackend
+from nexusmodel.solve.live import EndRule, live_model
 from nexusmodel.solve.lpdata import (
     SeriesData,
     StructureError,
-    initial_storage_term,
-    layout,
-    push_initial_storage_term,
-    push_series_data,
     series_data,
 )
 from nexusmodel.timeaxis import make_time_axis
@@ -70,46 +69,17 @@ __all__ = [
 ]
 
 
-def discount(ctx: BuildContext) -> np.ndarray:
-    """``ctx.discount`` from the step lengths (the steps are contiguous), without pandas."""
-    rate = ctx.options.discount_rate
-    if rate == 0:
-        return np.ones(len(ctx.axis))
-    elapsed = np.concatenate([[0.0], np.cumsum(ctx.axis.days[:-1])]) / 365.25
-    return (1.0 + rate) ** -elapsed
-
-
 # --------------------------------------------------------------------------- the balance
 
 
-def balance_rhs_hm3(ctx: BuildContext) -> np.ndarray:
-    """Right-hand side of every water-balance row (water nodes x steps, hm3), as the build
-    computes it: exogenous inflow plus each component's constants (reservoir evaporation
-    from the fitted area's constant term, and the initial storage on the first step)."""
-    from nexusmodel.model import COMPONENTS
-
-    rhs = exogenous_inflow_hm3(ctx)
-    row_of = {n: i for i, n in enumerate(ctx.water_nodes)}
-    for component in COMPONENTS:
-        for node, values in component.balance_rhs(ctx).items():  # type: ignore[attr-defined]
-            rhs[row_of[node]] += values
-    return rhs
-
-
-def current_data(model: pyo.ConcreteModel) -> tuple[SeriesData, int]:
-    """(series data, first step) the model's LP holds now; computed from the context for a
-    model that no update has touched yet."""
-    at = model.__dict__.get("_series_at")
-    if at is None:
-        at = (series_data(model.context), 0)
-        model.__dict__["_series_at"] = at
-    return at
+def current_data(model: pyo.ConcreteModel, backend: HighsBackend) -> tuple[SeriesData, int]:
+    """(series data, first step) the model's LP holds now (:meth:`LiveModel.current_data`)."""
+    return live_model(model, backend).current_data()
 
 
 def push_initial_storage(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
     """The first step's balance row of each reservoir, from the context's initial storage."""
-    current_data(model)
-    push_initial_storage_term(model, backend)
+    live_model(model, backend).push_initial_storage()
 
 
 def current_inflow_hm3(model: pyo.ConcreteModel) -> np.ndarray:
@@ -154,43 +124,33 @@ def update_inflows(model: pyo.ConcreteModel, backend: HighsBackend, inflow_hm3: 
             "rate (m3/s) on every step of a month"
         )
     frame[columns] = monthly.T
-    ctx.series = replace(ctx.series, inflow_m3s=frame)
+    live_model(model, backend).use_data(series=replace(ctx.series, inflow_m3s=frame))
     _push_balance(model, backend)
 
 
 def _push_balance(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
     """Water-balance rows from the context (exogenous inflow and components' constants)."""
     ctx: BuildContext = model.context
-    data, start = current_data(model)
+    live = live_model(model, backend)
+    data, start = live.current_data()
     n_t = len(ctx.axis)
     if start != 0 or data.n_steps != n_t:
         data = data.window(start, start + n_t)
     rhs = balance_rhs_hm3(ctx)
-    for r, term in zip(reservoir.reservoirs(ctx), initial_storage_term(ctx), strict=True):
+    for r, term in zip(reservoir.reservoirs(ctx), reservoir.initial_storage_term(ctx), strict=True):
         rhs[ctx.water_nodes.index(r.id), 0] -= term
     data = replace(data, step={**data.step, "balance": rhs})
-    model.__dict__["_series_at"] = (data, 0)
-    lay = layout(model, backend)
-    rows, node, t = lay.balance
+    live.set_current_data(data, 0)
+    rows, node, t = live.layout.balance
     backend.set_row_bounds(rows, rhs[node, t], rhs[node, t])
-    push_initial_storage_term(model, backend)
+    live.push_initial_storage()
 
 
 # --------------------------------------------------------------------------- storage
 
 
-@dataclass(frozen=True)
-class EndRule:
-    """The end row ``S[r,T] + end_deficit[r] >= target`` of one reservoir, as it stands."""
-
-    target_hm3: float | None = None  # None: the reservoir's own initial storage (the build's)
-    penalty_usd_per_m3: float | None = None  # None: hard (end_deficit fixed at 0)
-    active: bool = True  # False: lifted (a terminal value or nothing replaces it)
-
-
-def _end_state(model: pyo.ConcreteModel) -> dict[str, EndRule]:
-    """The end rule of every reservoir built with one (``end_storage: initial``)."""
-    return model.__dict__.setdefault("_end_rules", {r: EndRule() for r in model.reservoir.with_end})
+def _end_state(model: pyo.ConcreteModel, backend: HighsBackend) -> dict[str, EndRule]:
+    return live_model(model, backend).end_rules
 
 
 def _as_reservoir_values(
@@ -226,15 +186,17 @@ def update_initial_storage(
     for r, s in new.items():
         if not np.isfinite(s) or s < 0:
             raise ValueError(f"storage_hm3[{r}] = {s}: must be finite and >= 0")
-    old = {r: ctx.basin.nodes[r].initial_storage_hm3 for r in new}  # type: ignore[union-attr]
+    by_id = {r.id: r for r in reservoir.reservoirs(ctx)}
+    old = {r: by_id[r].initial_storage_hm3 for r in new}
     nodes = [
         n.model_copy(update={"initial_storage_hm3": new[n.id]})
         if n.id in new and new[n.id] != old[n.id]
         else n
         for n in ctx.basin.spec.nodes
     ]
-    ctx.basin = ctx.basin.with_spec(ctx.basin.spec.model_copy(update={"nodes": nodes}))
-    push_initial_storage(model, backend)
+    live = live_model(model, backend)
+    live.use_data(basin=ctx.basin.with_spec(ctx.basin.spec.model_copy(update={"nodes": nodes})))
+    live.push_initial_storage()
     _push_end_rows(model, backend)
     if heads:
         reset_heads(model, backend)
@@ -242,7 +204,7 @@ def update_initial_storage(
 
 def _push_end_rows(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
     ctx: BuildContext = model.context
-    state = _end_state(model)
+    state = _end_state(model, backend)
     ends = list(model.reservoir.with_end)
     if not ends:
         return
@@ -251,6 +213,7 @@ def _push_end_rows(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
     last = len(ctx.axis) - 1
     ids = list(model.reservoir.ids)
     deficit_cols = cols[[ids.index(r) for r in ends]]
+    by_id = {r.id: r for r in reservoir.reservoirs(ctx)}
     lower = np.empty(len(ends))
     upper = np.empty(len(ends))
     cost = np.zeros(len(ends))
@@ -259,11 +222,11 @@ def _push_end_rows(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
         if not rule.active:
             lower[i], upper[i] = -INF, 0.0
             continue
-        own = ctx.basin.nodes[r].initial_storage_hm3  # type: ignore[union-attr]
+        own = by_id[r].initial_storage_hm3
         lower[i] = own if rule.target_hm3 is None else rule.target_hm3
         upper[i] = 0.0 if rule.penalty_usd_per_m3 is None else INF
         if rule.penalty_usd_per_m3 is not None:
-            cost[i] = -rule.penalty_usd_per_m3 * float(discount(ctx)[last])
+            cost[i] = -rule.penalty_usd_per_m3 * float(ctx.discount[last])
     backend.set_row_bounds(rows, lower, np.full(len(ends), INF))
     keep = deficit_cols >= 0
     backend.set_col_bounds(deficit_cols[keep], np.zeros(int(keep.sum())), upper[keep])
@@ -271,29 +234,12 @@ def _push_end_rows(model: pyo.ConcreteModel, backend: HighsBackend) -> None:
 
 
 def reset_heads(
-    model: pyo.ConcreteModel, backend: HighsBackend, options: object | None = None
+    model: pyo.ConcreteModel, backend: HighsBackend, options: ModelOptions | None = None
 ) -> None:
     """Put the reservoir plants' energy rows back where a build puts them, for the current
     initial storage: expanded around it with half the turbine capacity (head iteration), or
     at its head (``head="fixed"``). A re-solve from there follows the path of a fresh build."""
-    from nexusmodel.solve import HeadLinearization
-
-    ctx: BuildContext = model.context
-    opts = options or ctx.options
-    lin = HeadLinearization(model, backend)
-    if not lin.plants:
-        return
-    if hasattr(model.hydropower, "storage_coef") and opts.head == "slp":  # type: ignore[attr-defined]
-        lin.apply([hydropower.initial_expansion(ctx, p) for p in lin.plants])
-    else:
-        n_t = len(ctx.axis)
-        expansions = []
-        for p in lin.plants:
-            s0 = ctx.basin.nodes[p.node].initial_storage_hm3  # type: ignore[union-attr]
-            head = np.full(n_t, float(hydropower.head_at(ctx, p, s0)))
-            expansions.append(hydropower.Taylor(head, np.zeros(n_t), np.zeros(n_t)))
-        lin.apply(expansions)
-    lin.sync_parameters()
+    live_model(model, backend).reset_heads(options)
 
 
 def set_end_storage_value(
@@ -311,13 +257,13 @@ def set_end_storage_value(
     values = _as_reservoir_values(ctx, value_usd_per_m3, "value_usd_per_m3")
     ids = list(model.reservoir.ids)
     last = len(ctx.axis) - 1
-    cols = layout(model, backend).cols["storage"][:, last]
+    cols = live_model(model, backend).layout.cols["storage"][:, last]
     pick = [ids.index(r) for r in values]
     set_cost_cols = cols[pick]
-    costs = np.array([values[r] for r in values]) * float(discount(ctx)[last])
+    costs = np.array([values[r] for r in values]) * float(ctx.discount[last])
     keep = set_cost_cols >= 0
     backend.set_costs(set_cost_cols[keep], costs[keep])
-    state = _end_state(model)
+    state = _end_state(model, backend)
     for r in values:
         if r in state:
             state[r] = EndRule(active=False)
@@ -338,7 +284,7 @@ def set_end_storage_target(
     """
     ctx: BuildContext = model.context
     targets = _as_reservoir_values(ctx, target_hm3, "target_hm3")
-    state = _end_state(model)
+    state = _end_state(model, backend)
     missing = sorted(set(targets) - set(state))
     if missing:
         raise StructureError(
@@ -348,7 +294,7 @@ def set_end_storage_target(
         raise ValueError("penalty_usd_per_m3 must be >= 0")
     ids = list(model.reservoir.ids)
     last = len(ctx.axis) - 1
-    cols = layout(model, backend).cols["storage"][:, last]
+    cols = live_model(model, backend).layout.cols["storage"][:, last]
     zero = cols[[ids.index(r) for r in targets]]
     backend.set_costs(zero[zero >= 0], np.zeros(int((zero >= 0).sum())))
     for r, target in targets.items():
@@ -379,15 +325,16 @@ def update_series(
     covers part of a year. Initial storage, end rules and heads are kept.
     """
     ctx: BuildContext = model.context
-    layout(model, backend)  # records the build's years before the dates move
+    live = live_model(model, backend)
+    live.layout  # noqa: B018  records the build's years before the dates move
     axis = make_time_axis(series.months, ctx.axis.kind)
     old = (ctx.series, ctx.axis)
-    ctx.series, ctx.axis = series, axis
+    live.use_data(series=series, axis=axis)
     try:
         data = series_data(ctx, year_need)
-        push_series_data(model, backend, data, discount(ctx))
+        live.push_series(data, ctx.discount)
     except StructureError:
-        ctx.series, ctx.axis = old
+        live.use_data(series=old[0], axis=old[1])
         raise
     _push_end_rows(model, backend)
 
@@ -398,10 +345,10 @@ def update_series(
 def resolve(
     model: pyo.ConcreteModel,
     backend: HighsBackend,
-    options: object | None = None,
+    options: ModelOptions | None = None,
     *,
     fresh_heads: bool = True,
-) -> object:
+) -> SolveReport:
     """Re-solve a model after updates, warm from the last basis, with the head iteration.
 
     With ``fresh_heads`` the energy rows of reservoir plants start from the build's point
@@ -410,12 +357,4 @@ def resolve(
     :class:`~nexusmodel.solve.SolveReport` like :func:`nexusmodel.solve.solve` (raises
     :class:`~nexusmodel.errors.InfeasibleError` with the diagnosis if infeasible).
     """
-    from nexusmodel.solve import HeadLinearization, finish_solve
-
-    ctx: BuildContext = model.context
-    opts = options or ctx.options
-    if fresh_heads:
-        reset_heads(model, backend, opts)
-    lin = HeadLinearization(model, backend)
-    status, seconds = backend.run(opts.algorithm, opts.time_limit_s)  # type: ignore[attr-defined]
-    return finish_solve(model, backend, lin, status, {"solve": seconds}, opts)
+    return live_model(model, backend).solve(options, fresh_heads=fresh_heads)

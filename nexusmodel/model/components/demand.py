@@ -12,12 +12,14 @@ the node equals the value of the last segment served in part.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import DemandNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Term
 from nexusmodel.model.expr import linear
 
@@ -25,11 +27,37 @@ NAME = "demand"
 
 
 def users(ctx: BuildContext) -> list[DemandNode]:
-    return ctx.basin.nodes_of_type("demand")  # type: ignore[return-value]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, DemandNode)]
 
 
 def demand_hm3(ctx: BuildContext, node: str) -> np.ndarray:
     return ctx.monthly(ctx.series.demand_hm3, node, "volume")
+
+
+@dataclass(frozen=True)
+class DemandData:
+    """The data-dependent numbers of the demand curves, by segment (users in :func:`users`
+    order, each user's segments in file order), read by the build and by the in-place
+    updates (:mod:`nexusmodel.solve.lpdata`)."""
+
+    take_cap_hm3: np.ndarray  # segments x steps: the segment's share of the demand
+    value: np.ndarray  # segments: USD/m3 (= MUSD/hm3) taken, or the priority weight
+
+
+def data(ctx: BuildContext) -> DemandData:
+    """Every data-dependent number of the demand segments' bounds and objective."""
+    nodes = users(ctx)
+    priority = ctx.options.objective == "priority"
+    caps, values = [], []
+    for n in nodes:
+        demand = demand_hm3(ctx, n.id)
+        for seg in n.benefit_segments:
+            caps.append(seg.share * demand)
+            values.append(ctx.priority_weight("demand") if priority else seg.value_usd_per_m3)
+    return DemandData(
+        np.array(caps, dtype=float).reshape(len(caps), len(ctx.axis)),
+        np.array(values, dtype=float),
+    )
 
 
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
@@ -38,11 +66,8 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     segments = [(n.id, s) for n in nodes for s in range(len(n.benefit_segments))]
     b.segments = pyo.Set(initialize=segments, dimen=2, ordered=True)
     b.ids = pyo.Set(initialize=[n.id for n in nodes], ordered=True)
-    share = {(n.id, s): seg.share for n in nodes for s, seg in enumerate(n.benefit_segments)}
-    demand = {n.id: demand_hm3(ctx, n.id) for n in nodes}
-    b.take = pyo.Var(
-        b.segments, ctx.steps, bounds=lambda _b, n, s, t: (0.0, float(share[n, s] * demand[n][t]))
-    )
+    caps = dict(zip(segments, data(ctx).take_cap_hm3, strict=True))
+    b.take = pyo.Var(b.segments, ctx.steps, bounds=lambda _b, n, s, t: (0.0, float(caps[n, s][t])))
     rf = {n.id: n.return_fraction for n in nodes}
     segs_of = {n.id: [s for (nn, s) in segments if nn == n.id] for n in nodes}
 
@@ -77,22 +102,21 @@ def balance_rhs(ctx: BuildContext) -> dict[str, np.ndarray]:
 def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     coefs: list[float] = []
     variables: list[object] = []
+    values = iter(data(ctx).value.tolist())
     for node in users(ctx):
-        for s, seg in enumerate(node.benefit_segments):
-            value = (
-                ctx.priority_weight("demand")
-                if ctx.options.objective == "priority"
-                else seg.value_usd_per_m3
-            )
+        for s in range(len(node.benefit_segments)):
+            value = next(values)
             coefs += list(value * ctx.discount)
             variables += [m.demand.take[node.id, s, t] for t in ctx.steps]
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     nodes = users(ctx)
     n_seg = len(list(m.demand.segments))
-    takes = sol.array(m.demand.take, (n_seg, len(ctx.axis)))  # type: ignore[attr-defined]
+    takes = sol.array(m.demand.take, (n_seg, len(ctx.axis)))
     delivery = np.zeros((len(nodes), len(ctx.axis)))
     for k, (n, _s) in enumerate(m.demand.segments):
         delivery[[x.id for x in nodes].index(n)] += takes[k]

@@ -13,11 +13,14 @@ the thermal fuel it saves, and the dual of the balance is the price of electrici
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import EnergySystemNode
+from nexusmodel.model.arrays import SolutionValues
 from nexusmodel.model.context import BuildContext, Term
 from nexusmodel.model.expr import linear
 
@@ -25,8 +28,46 @@ NAME = "energy_system"
 MUSD_PER_GWH_PER_USD_MWH = 1e-3  # 1 GWh at 1 USD/MWh is 1,000 USD
 
 
+#: Capacity fields (MW) of an energy system node, by variable.
+CAPACITY_FIELDS = {
+    "thermal": "thermal_capacity_mw",
+    "imports": "import_capacity_mw",
+    "exports": "export_capacity_mw",
+}
+
+
 def systems(ctx: BuildContext) -> list[EnergySystemNode]:
-    return ctx.basin.nodes_of_type("energy_system")  # type: ignore[return-value]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, EnergySystemNode)]
+
+
+@dataclass(frozen=True)
+class EnergyData:
+    """The data-dependent numbers of the energy systems' rows and costs, read by the build
+    and by the in-place updates (:mod:`nexusmodel.solve.lpdata`); systems in
+    :func:`systems` order, everything systems x steps."""
+
+    capacity_gwh: dict[str, np.ndarray]  # "thermal", "imports", "exports": over each step
+    price_usd_per_mwh: dict[str, np.ndarray]  # thermal cost, import and export prices
+    demand_gwh: np.ndarray
+
+
+def data(ctx: BuildContext) -> EnergyData:
+    """Every data-dependent number of the energy systems' rows and objective."""
+    ks = systems(ctx)
+    n_t = len(ctx.axis)
+    per_system = [prices(ctx, k.id) for k in ks]
+
+    def stack(values: list[np.ndarray]) -> np.ndarray:
+        return np.array(values, dtype=float).reshape(len(ks), n_t)
+
+    return EnergyData(
+        {
+            name: stack([ctx.mw_to_gwh(getattr(k, attr)) for k in ks])
+            for name, attr in CAPACITY_FIELDS.items()
+        },
+        {name: stack([p[name] for p in per_system]) for name in CAPACITY_FIELDS},
+        stack([ctx.monthly(ctx.series.energy_demand_gwh, k.id, "volume") for k in ks]),
+    )
 
 
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
@@ -36,13 +77,10 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     ks = systems(ctx)
     ids = [k.id for k in ks]
     b.ids = pyo.Set(initialize=ids, ordered=True)
+    numbers = data(ctx)
     cap = {
-        k.id: {
-            "thermal": ctx.mw_to_gwh(k.thermal_capacity_mw),
-            "imports": ctx.mw_to_gwh(k.import_capacity_mw),
-            "exports": ctx.mw_to_gwh(k.export_capacity_mw),
-        }
-        for k in ks
+        k.id: {name: numbers.capacity_gwh[name][i] for name in CAPACITY_FIELDS}
+        for i, k in enumerate(ks)
     }
     b.thermal = pyo.Var(
         b.ids, ctx.steps, bounds=lambda _b, k, t: (0.0, float(cap[k]["thermal"][t]))
@@ -55,7 +93,7 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     )
     b.unserved = pyo.Var(b.ids, ctx.steps, within=pyo.NonNegativeReals)
     b.surplus = pyo.Var(b.ids, ctx.steps, within=pyo.NonNegativeReals)
-    demand = {k: ctx.monthly(ctx.series.energy_demand_gwh, k, "volume") for k in ids}
+    demand = {k: numbers.demand_gwh[i] for i, k in enumerate(ids)}
     served_by = {k: [p.node for p in plants(ctx) if p.energy_system == k] for k in ids}
 
     def balance(_b: pyo.Block, k: str, t: int) -> object:
@@ -91,19 +129,21 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     """- thermal cost - import cost + export revenue - unserved penalty (MUSD, discounted)."""
     b = m.energy_system
     disc = ctx.discount * MUSD_PER_GWH_PER_USD_MWH
+    numbers = data(ctx)
     coefs: list[float] = []
     variables: list[object] = []
-    for k in systems(ctx):
-        p = prices(ctx, k.id)
+    for i, k in enumerate(systems(ctx)):
         for name, sign in (("thermal", -1.0), ("imports", -1.0), ("exports", 1.0)):
-            coefs += list(sign * p[name] * disc)
+            coefs += list(sign * numbers.price_usd_per_mwh[name][i] * disc)
             variables += [getattr(b, name)[k.id, t] for t in ctx.steps]
         coefs += list(-k.unserved_penalty_usd_per_mwh * disc)
         variables += [b.unserved[k.id, t] for t in ctx.steps]
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     from nexusmodel.model.components.hydropower import plants
 
     b = m.energy_system
@@ -118,12 +158,12 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
         ("unserved_energy", b.unserved),
         ("energy_surplus", b.surplus),
     ):
-        out[name] = xr.DataArray(sol.array(var, shape), dims=dims)  # type: ignore[attr-defined]
+        out[name] = xr.DataArray(sol.array(var, shape), dims=dims)
     demand = np.array(
         [ctx.monthly(ctx.series.energy_demand_gwh, k.id, "volume") for k in ks]
     ).reshape(shape)
     out["energy_demand"] = xr.DataArray(demand, dims=dims)
-    energy = sol.array(m.hydropower.energy, (len(list(m.hydropower.ids)), len(ctx.axis)))  # type: ignore[attr-defined]
+    energy = sol.array(m.hydropower.energy, (len(list(m.hydropower.ids)), len(ctx.axis)))
     hydro = np.zeros(shape)
     for i, p in enumerate(plants(ctx)):
         if p.energy_system in [k.id for k in ks]:
@@ -137,7 +177,7 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
         price = np.array([prices(ctx, k.id)[cost_name] for k in ks]).reshape(shape)
         out[name] = xr.DataArray(out[var_name].values * price * 1000.0, dims=dims)
     # the dual is d(objective)/d(demand): one more GWh of demand costs the price of electricity
-    duals = sol.row_duals(b.balance, shape)  # type: ignore[attr-defined]
+    duals = sol.row_duals(b.balance, shape)
     out["energy_price"] = xr.DataArray(
         -duals / (ctx.discount * MUSD_PER_GWH_PER_USD_MWH), dims=dims
     )

@@ -11,12 +11,14 @@ soft rules pay ``penalty_usd_per_m3`` per m3 missing. The duals are the price of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import EnvironmentNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
 
@@ -24,7 +26,7 @@ NAME = "environment"
 
 
 def reaches(ctx: BuildContext) -> list[EnvironmentNode]:
-    return ctx.basin.nodes_of_type("environment")  # type: ignore[return-value]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, EnvironmentNode)]
 
 
 def is_hard(ctx: BuildContext, node: EnvironmentNode) -> bool:
@@ -41,6 +43,39 @@ def year_share(ctx: BuildContext, year: int) -> float:
     return float(days / (366.0 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 365.0))
 
 
+@dataclass(frozen=True)
+class EnvironmentData:
+    """The data-dependent numbers of the environmental rows and costs (reaches in
+    :func:`reaches` order), read by the build and by the in-place updates
+    (:mod:`nexusmodel.solve.lpdata`)."""
+
+    requirement_hm3: np.ndarray  # reaches x steps: minimum flow over each step
+    annual_target_hm3: np.ndarray  # reaches x years: target times the share of the year
+    deficit_value: np.ndarray  # reaches: MUSD/hm3 short (penalty, or the priority weight)
+
+
+def data(ctx: BuildContext) -> EnvironmentData:
+    """Every data-dependent number of the environmental rows and objective."""
+    nodes = reaches(ctx)
+    shares = np.array([year_share(ctx, y) for y in ctx.years])
+    priority = ctx.options.objective == "priority"
+    return EnvironmentData(
+        np.array([requirement_hm3(ctx, n.id) for n in nodes], dtype=float).reshape(
+            len(nodes), len(ctx.axis)
+        ),
+        np.array([n.annual_target_hm3 * shares for n in nodes], dtype=float).reshape(
+            len(nodes), len(shares)
+        ),
+        np.array(
+            [
+                ctx.priority_weight("environment") if priority else n.penalty_usd_per_m3
+                for n in nodes
+            ],
+            dtype=float,
+        ),
+    )
+
+
 def inflow_terms(
     m: pyo.ConcreteModel, ctx: BuildContext, node: str, t: int
 ) -> tuple[list[float], list[object]]:
@@ -51,7 +86,9 @@ def inflow_terms(
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.environment = pyo.Block()
     nodes = reaches(ctx)
-    with_min = [n.id for n in nodes if requirement_hm3(ctx, n.id).max() > 0]
+    numbers = data(ctx)
+    row_of = {n.id: i for i, n in enumerate(nodes)}
+    with_min = [n.id for n in nodes if numbers.requirement_hm3[row_of[n.id]].max() > 0]
     with_target = [n.id for n in nodes if n.annual_target_hm3 > 0]
     hard = {n.id: is_hard(ctx, n) for n in nodes}
     b.with_min = pyo.Set(initialize=with_min, ordered=True)
@@ -62,8 +99,8 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b.annual_deficit = pyo.Var(
         b.with_target, ctx.years, bounds=lambda _b, n, y: (0.0, 0.0 if hard[n] else None)
     )
-    req = {n: requirement_hm3(ctx, n) for n in with_min}
-    target = {n.id: n.annual_target_hm3 for n in nodes}
+    req = {n: numbers.requirement_hm3[row_of[n]] for n in with_min}
+    year_pos = {y: k for k, y in enumerate(ctx.years)}
 
     def min_flow(_b: pyo.Block, n: str, t: int) -> object:
         """Q[n,t] + deficit[n,t] >= q_min[n,t]   (hm3)."""
@@ -78,9 +115,9 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
             c, v = inflow_terms(m, ctx, n, int(t))
             coefs += c
             variables += v
-        return linear([*coefs, 1.0], [*variables, b.annual_deficit[n, y]]) >= target[
-            n
-        ] * year_share(ctx, y)
+        return linear([*coefs, 1.0], [*variables, b.annual_deficit[n, y]]) >= float(
+            numbers.annual_target_hm3[row_of[n], year_pos[y]]
+        )
 
     b.min_flow = pyo.Constraint(b.with_min, ctx.steps, rule=min_flow)
     b.annual = pyo.Constraint(b.with_target, ctx.years, rule=annual)
@@ -116,12 +153,7 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     b = m.environment
     coefs: list[float] = []
     variables: list[object] = []
-    for node in reaches(ctx):
-        value = (
-            ctx.priority_weight("environment")
-            if ctx.options.objective == "priority"
-            else node.penalty_usd_per_m3
-        )
+    for node, value in zip(reaches(ctx), data(ctx).deficit_value.tolist(), strict=True):
         if node.id in b.with_min:
             coefs += list(-value * ctx.discount)
             variables += [b.deficit[node.id, t] for t in ctx.steps]
@@ -131,12 +163,14 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     b = m.environment
     nodes = reaches(ctx)
     ids = [n.id for n in nodes]
     n_t = len(ctx.axis)
-    flows = sol.array(m.link.flow, (len(ctx.link_ids), n_t))  # type: ignore[attr-defined]
+    flows = sol.array(m.link.flow, (len(ctx.link_ids), n_t))
     inflow = np.zeros((len(ids), n_t))
     for link_row, link in enumerate(ctx.basin.links):
         if link.to in ids:
@@ -146,8 +180,8 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
     price = np.zeros((len(ids), n_t))
     with_min = list(b.with_min)
     if with_min:
-        values = sol.array(b.deficit, (len(with_min), n_t))  # type: ignore[attr-defined]
-        duals = sol.row_duals(b.min_flow, (len(with_min), n_t))  # type: ignore[attr-defined]
+        values = sol.array(b.deficit, (len(with_min), n_t))
+        duals = sol.row_duals(b.min_flow, (len(with_min), n_t))
         for k, n in enumerate(with_min):
             requirement[ids.index(n)] = requirement_hm3(ctx, n)
             deficit[ids.index(n)] = values[k]
@@ -155,8 +189,8 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
     with_target = list(b.with_target)
     if with_target:
         years = ctx.years
-        values = sol.array(b.annual_deficit, (len(with_target), len(years)))  # type: ignore[attr-defined]
-        duals = sol.row_duals(b.annual, (len(with_target), len(years)))  # type: ignore[attr-defined]
+        values = sol.array(b.annual_deficit, (len(with_target), len(years)))
+        duals = sol.row_duals(b.annual, (len(with_target), len(years)))
         for k, n in enumerate(with_target):
             i = ids.index(n)
             node = ctx.basin.nodes[n]

@@ -27,7 +27,8 @@ than any GWh is worth, so it is never used to make energy. Both are 0 at a conve
 where the plane is the exact energy.
 
 The build expands around the initial storage with half the turbine capacity; the solve
-(``nexusmodel.solve``) re-expands around each solution (successive linear programming).
+re-expands around each solution (successive linear programming, :mod:`nexusmodel.solve.slp`).
+The heads and the expansions themselves are numbers only: :mod:`nexusmodel.model.heads`.
 With ``ModelOptions.head == "fixed"`` the storage terms (and ``cut``, ``lift``) are left
 out: H stays at the head of the initial storage.
 
@@ -38,16 +39,50 @@ the LP it solved.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from nexusmodel.basin.schema import HydropowerNode, ReservoirNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
+from nexusmodel.model.components import energy_system
 from nexusmodel.model.context import GWH_PER_HM3_M, BuildContext, Term
 from nexusmodel.model.expr import linear
+from nexusmodel.model.heads import (  # the heads and their expansions (numpy), re-exported
+    Plant,
+    Taylor,
+    head_at,
+    head_from_storage,
+    initial_expansion,
+    initial_heads,
+    max_head,
+    plants,
+    taylor_expansion,
+)
+
+__all__ = [
+    "CUT_COST",
+    "NAME",
+    "HydropowerData",
+    "Plant",
+    "Taylor",
+    "add_to_model",
+    "balance_rhs",
+    "balance_terms",
+    "cut_cost",
+    "data",
+    "extract",
+    "head_at",
+    "head_from_storage",
+    "initial_expansion",
+    "initial_heads",
+    "lift_cost",
+    "max_head",
+    "objective",
+    "plants",
+    "taylor_expansion",
+]
 
 NAME = "hydropower"
 #: Least cost (MUSD per GWh, i.e. 10 USD/MWh) of energy the Taylor plane promises beyond what
@@ -64,8 +99,7 @@ def lift_cost(ctx: BuildContext) -> float:
     """Cost (MUSD/GWh) of lifting energy above the Taylor plane: twice the most a GWh can be
     worth (the dearest of unserved-energy penalties, thermal costs, import and export prices,
     plus the priority weight of hydropower), and at least 1 MUSD/GWh."""
-    systems = ctx.basin.nodes_of_type("energy_system")
-    prices = [k.unserved_penalty_usd_per_mwh for k in systems]  # type: ignore[attr-defined]
+    prices = [k.unserved_penalty_usd_per_mwh for k in energy_system.systems(ctx)]
     s = ctx.series
     for frame in (
         s.thermal_cost_usd_per_mwh,
@@ -80,142 +114,45 @@ def lift_cost(ctx: BuildContext) -> float:
     return 2.0 * max(worth, 0.5)
 
 
-class Plant(NamedTuple):
-    node: str
-    reservoir: bool
-    installed_mw: float
-    efficiency: float
-    max_turbine_flow_m3s: float
-    head_m: float  # fixed head, or nan for reservoir plants
-    tailwater_level_m: float  # nan for run-of-river plants
-    energy_system: str
+@dataclass(frozen=True)
+class HydropowerData:
+    """The data-dependent numbers of the plants' rows and costs, read by the build and by
+    the in-place updates (:mod:`nexusmodel.solve.lpdata`); plants in :func:`plants` order,
+    costs undiscounted."""
+
+    turbine_cap_hm3: np.ndarray  # plants x steps: turbine capacity over each step
+    energy_cap_gwh: np.ndarray  # plants x steps: installed capacity over each step
+    turbine_value: float  # MUSD per hm3 turbined: the tie-breaker against needless spill
+    energy_weight: float  # priority objective: weight per GWh (0 in the economic one)
+    cut_cost: float  # MUSD/GWh of energy the Taylor plane promises beyond the water's
+    lift_cost: float  # MUSD/GWh of energy lifted above the Taylor plane
 
 
-def plants(ctx: BuildContext) -> list[Plant]:
-    """Every plant in the basin, in node order."""
-    out = []
-    for node in ctx.basin.spec.nodes:
-        if isinstance(node, ReservoirNode) and node.hydropower is not None:
-            hp = node.hydropower
-            out.append(
-                Plant(
-                    node.id,
-                    True,
-                    hp.installed_mw,
-                    hp.efficiency,
-                    hp.max_turbine_flow_m3s,
-                    np.nan,
-                    hp.tailwater_level_m,
-                    ctx.basin.energy_system_of(node),
-                )
-            )
-        elif isinstance(node, HydropowerNode):
-            out.append(
-                Plant(
-                    node.id,
-                    False,
-                    node.installed_mw,
-                    node.efficiency,
-                    node.max_turbine_flow_m3s,
-                    node.head_m,
-                    np.nan,
-                    ctx.basin.energy_system_of(node),
-                )
-            )
-    return out
-
-
-def head_from_storage(
-    ctx: BuildContext, plant: Plant, storage_start: np.ndarray, storage_end: np.ndarray
-) -> np.ndarray:
-    """Head (m) over a step: level at the mean storage of the step minus the tailwater level."""
-    return head_at(ctx, plant, (np.asarray(storage_start) + np.asarray(storage_end)) / 2.0)
-
-
-def head_at(ctx: BuildContext, plant: Plant, storage: np.ndarray | float) -> np.ndarray:
-    """Head (m) at a storage (hm3): level from the level-area-storage table minus tailwater."""
-    from nexusmodel.model.components.reservoir import level_of
-
-    return np.maximum(
-        level_of(ctx, plant.node, np.asarray(storage, float)) - plant.tailwater_level_m, 0.0
+def data(ctx: BuildContext) -> HydropowerData:
+    """Every data-dependent number of the hydropower rows and objective."""
+    ps = plants(ctx)
+    n_t = len(ctx.axis)
+    priority = ctx.options.objective == "priority"
+    return HydropowerData(
+        np.array([ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t) for p in ps]).reshape(
+            len(ps), n_t
+        ),
+        np.array([ctx.mw_to_gwh(p.installed_mw) for p in ps]).reshape(len(ps), n_t),
+        ctx.options.spill_penalty_usd_per_m3,
+        ctx.priority_weight("hydropower") if priority else 0.0,
+        cut_cost(ctx),
+        lift_cost(ctx),
     )
-
-
-def head_slope(ctx: BuildContext, plant: Plant, storage: np.ndarray) -> np.ndarray:
-    """dH/dS (m per hm3) at a storage: central difference over 0.1 % of the active storage."""
-    node = ctx.basin.nodes[plant.node]
-    delta = 1e-3 * max(node.capacity_hm3 - node.dead_storage_hm3, 1.0)  # type: ignore[union-attr]
-    storage = np.asarray(storage, float)
-    return (head_at(ctx, plant, storage + delta) - head_at(ctx, plant, storage - delta)) / (
-        2.0 * delta
-    )
-
-
-def max_head(ctx: BuildContext, plant: Plant) -> float:
-    """Head (m) at full storage: no step of the plant can use a higher one."""
-    return float(head_at(ctx, plant, ctx.basin.nodes[plant.node].capacity_hm3))  # type: ignore[union-attr]
-
-
-class Taylor(NamedTuple):
-    """The energy row of a reservoir plant expanded around (Sbar0, q0), on every step."""
-
-    head: np.ndarray  # H0 = H(Sbar0) (m): coefficient k * H0 of the turbine flow
-    storage_coef: np.ndarray  # k * q0 * dH/dS(Sbar0) / 2 (GWh/hm3): of S[t] and of S[t-1]
-    rhs: np.ndarray  # right-hand side (GWh): - k q0 dH/dS Sbar0 (+ the S[-1] term at t = 0)
-
-
-def taylor_expansion(
-    ctx: BuildContext,
-    plant: Plant,
-    storage_start: np.ndarray,
-    storage_end: np.ndarray,
-    turbine: np.ndarray,
-) -> Taylor:
-    """Coefficients of ``E - k H0 q - c S[t] - c S[t-1] = rhs`` around the given point.
-
-    That row is E = k * (H0 * q + q0 * dH/dS * (Sbar - Sbar0)). S[-1] is the initial
-    storage, a constant: its term sits in the right-hand side of the first step. A turbine
-    flow under 0.1 % of the turbine capacity counts as none (and a storage coefficient
-    under 1e-8 GWh/hm3 as 0): such specks only make the LP harder to solve.
-    """
-    sbar0 = (np.asarray(storage_start, float) + np.asarray(storage_end, float)) / 2.0
-    k = GWH_PER_HM3_M * plant.efficiency
-    head = head_at(ctx, plant, sbar0)
-    q0 = np.asarray(turbine, float)
-    q0 = np.where(q0 < 1e-3 * ctx.m3s_to_hm3(plant.max_turbine_flow_m3s), 0.0, q0)
-    coef = k * q0 * head_slope(ctx, plant, sbar0) / 2.0
-    coef = np.where(np.abs(coef) < 1e-8, 0.0, coef)
-    rhs = -2.0 * coef * sbar0
-    rhs[0] += coef[0] * ctx.basin.nodes[plant.node].initial_storage_hm3  # type: ignore[union-attr]
-    return Taylor(head, coef, rhs)
-
-
-def initial_heads(ctx: BuildContext) -> np.ndarray:
-    """Heads (plants x steps) to start from: fixed heads, or the head at initial storage."""
-    heads = np.zeros((len(plants(ctx)), len(ctx.axis)))
-    for i, p in enumerate(plants(ctx)):
-        if p.reservoir:
-            s0 = np.full(len(ctx.axis), ctx.basin.nodes[p.node].initial_storage_hm3)  # type: ignore[union-attr]
-            heads[i] = head_from_storage(ctx, p, s0, s0)
-        else:
-            heads[i] = p.head_m
-    return heads
-
-
-def initial_expansion(ctx: BuildContext, plant: Plant) -> Taylor:
-    """Taylor point of the build: initial storage on every step, half the turbine capacity."""
-    s0 = np.full(len(ctx.axis), ctx.basin.nodes[plant.node].initial_storage_hm3)  # type: ignore[union-attr]
-    return taylor_expansion(ctx, plant, s0, s0, 0.5 * ctx.m3s_to_hm3(plant.max_turbine_flow_m3s))
 
 
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.hydropower = pyo.Block()
     ps = plants(ctx)
     ids = [p.node for p in ps]
-    n_t = len(ctx.axis)
     b.ids = pyo.Set(initialize=ids, ordered=True)
-    qmax = {p.node: ctx.m3s_to_hm3(p.max_turbine_flow_m3s) * np.ones(n_t) for p in ps}
-    emax = {p.node: ctx.mw_to_gwh(p.installed_mw) for p in ps}
+    numbers = data(ctx)
+    qmax = {p.node: numbers.turbine_cap_hm3[i] for i, p in enumerate(ps)}
+    emax = {p.node: numbers.energy_cap_gwh[i] for i, p in enumerate(ps)}
     b.turbine = pyo.Var(b.ids, ctx.steps, bounds=lambda _b, p, t: (0.0, float(qmax[p][t])))
     taylor = ctx.options.head == "slp"
     expanded = {p.node for p in ps if p.reservoir} if taylor else set()
@@ -300,32 +237,34 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     """Economic: energy is valued in the energy systems, spill costs a tie-breaker. Priority: weight * GWh."""
     ps = plants(ctx)
     disc = ctx.discount
+    numbers = data(ctx)
     coefs: list[float] = []
     variables: list[object] = []
     if ctx.options.objective == "priority":
-        weight = ctx.priority_weight("hydropower")
         for p in ps:
-            coefs += list(weight * disc)
+            coefs += list(numbers.energy_weight * disc)
             variables += [m.hydropower.energy[p.node, t] for t in ctx.steps]
     # tie-breaker: - spill_penalty * (release - turbine) is + penalty * turbine up to a constant
     for p in ps:
-        coefs += list(ctx.options.spill_penalty_usd_per_m3 * disc)
+        coefs += list(numbers.turbine_value * disc)
         variables += [m.hydropower.turbine[p.node, t] for t in ctx.steps]
     if hasattr(m.hydropower, "cut"):  # the Taylor plane's gaps (see the module docstring)
         for p in m.hydropower.with_storage:
-            coefs += list(-cut_cost(ctx) * disc)
+            coefs += list(-numbers.cut_cost * disc)
             variables += [m.hydropower.cut[p, t] for t in ctx.steps]
-            coefs += list(-lift_cost(ctx) * disc)
+            coefs += list(-numbers.lift_cost * disc)
             variables += [m.hydropower.lift[p, t] for t in ctx.steps]
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     ps = plants(ctx)
     ids = [p.node for p in ps]
     shape = (len(ids), len(ctx.axis))
-    turbine = sol.array(m.hydropower.turbine, shape)  # type: ignore[attr-defined]
-    energy = sol.array(m.hydropower.energy, shape)  # type: ignore[attr-defined]
+    turbine = sol.array(m.hydropower.turbine, shape)
+    energy = sol.array(m.hydropower.energy, shape)
     head = np.fromiter(
         (d.value for d in m.hydropower.head.values()), dtype=float, count=shape[0] * shape[1]
     ).reshape(shape)

@@ -17,12 +17,14 @@ Objective (MUSD): sum_y disc_y * (price * P / 1000 - cost * A / 1000).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import IrrigationNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Term
 from nexusmodel.model.expr import linear
 
@@ -31,7 +33,7 @@ HM3_PER_KHA_PER_MM = 0.01  # 1 mm over 1,000 ha is 10,000 m3
 
 
 def districts(ctx: BuildContext) -> list[IrrigationNode]:
-    return ctx.basin.nodes_of_type("irrigation")  # type: ignore[return-value]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, IrrigationNode)]
 
 
 def pairs(ctx: BuildContext) -> list[tuple[str, str]]:
@@ -54,15 +56,82 @@ def need_hm3_per_kha(ctx: BuildContext, crop: str) -> np.ndarray:
     return ctx.monthly(ctx.series.crop_water_mm, crop, "volume") * HM3_PER_KHA_PER_MM
 
 
+class Production(NamedTuple):
+    """FAO-33 linear production of each (district, crop) pair (kt) in each year:
+    ``P[y] = area[y] * A[y] + sum_{t in y} water[t] * w[t]``."""
+
+    area: np.ndarray  # pairs x years (kt per kha): Ym (1 - Ky), or Ym in a year of no need
+    water: np.ndarray  # pairs x steps (kt per hm3): Ky Ym / NIR_y, 0 in a year of no need
+    has_need: np.ndarray  # pairs x years: NIR_y > 0 (the year's production counts water)
+
+
+def production_coefficients(
+    ctx: BuildContext,
+    need: np.ndarray,
+    step_year: np.ndarray,
+    year_need: dict[int, dict[str, float]] | None = None,
+) -> Production:
+    """The FAO-33 coefficients of every pair, read by the build's production rows and by
+    the in-place updates. NIR_y sums ``need`` (pairs x steps, hm3/kha) over the year's
+    steps (``step_year``: position of each step's year in ``ctx.years``), unless
+    ``year_need`` (year -> crop -> hm3/kha) gives it: a window covering part of a year
+    uses the whole year's need."""
+    crops = ctx.basin.tables.crops
+    dc = pairs(ctx)
+    n_y = len(ctx.years)
+    a = np.zeros((len(dc), n_y))
+    coef = np.zeros((len(dc), len(step_year)))
+    has_need = np.zeros((len(dc), n_y), dtype=bool)
+    for k, (_d, c) in enumerate(dc):
+        ym, ky = float(crops.loc[c, "max_yield_t_per_ha"]), float(crops.loc[c, "ky"])
+        for yi, y in enumerate(ctx.years):
+            in_year = step_year == yi
+            if year_need is not None and y in year_need:
+                nir_y = float(year_need[y].get(c, 0.0))
+            else:
+                nir_y = float(need[k, in_year].sum())
+            if nir_y > 0:
+                a[k, yi] = ym * (1 - ky)
+                coef[k, in_year] = ky * ym / nir_y
+                has_need[k, yi] = True
+            else:
+                a[k, yi] = ym
+    return Production(a, coef, has_need)
+
+
+def area_max_kha(ctx: BuildContext) -> np.ndarray:
+    """Area available to each pair in each year (kha; pairs x years)."""
+    frame = ctx.series.area_max_ha
+    dc = pairs(ctx)
+    return np.array(
+        [[float(frame.loc[y, (d, c)]) / 1000.0 for y in ctx.years] for d, c in dc]
+    ).reshape(len(dc), len(ctx.years))
+
+
+def crop_economics(ctx: BuildContext) -> tuple[np.ndarray, np.ndarray]:
+    """(crop price in MUSD per kt, crop cost in MUSD per kha) of every pair and year
+    (USD/t and USD/ha / 1000), undiscounted."""
+    s = ctx.series
+    dc = pairs(ctx)
+    n_y = len(ctx.years)
+    price = np.array(
+        [[float(s.crop_price_usd_per_t.loc[y, c]) / 1000.0 for y in ctx.years] for _d, c in dc]
+    ).reshape(len(dc), n_y)
+    cost = np.array(
+        [[float(s.crop_cost_usd_per_ha.loc[y, c]) / 1000.0 for y in ctx.years] for _d, c in dc]
+    ).reshape(len(dc), n_y)
+    return price, cost
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.irrigation = pyo.Block()
     dc = pairs(ctx)
     b.pairs = pyo.Set(initialize=dc, dimen=2, ordered=True)
     years = ctx.years
-    area_max = ctx.series.area_max_ha
-    amax = {(d, c): dict(zip(area_max.index, area_max[(d, c)].tolist(), strict=True)) for d, c in dc}
+    amax = dict(zip(dc, area_max_kha(ctx), strict=True))
+    at_year = {y: k for k, y in enumerate(years)}
     b.area = pyo.Var(
-        b.pairs, years, bounds=lambda _b, d, c, y: (0.0, float(amax[d, c][y]) / 1000.0)
+        b.pairs, years, bounds=lambda _b, d, c, y: (0.0, float(amax[d, c][at_year[y]]))
     )
     need = {c: need_hm3_per_kha(ctx, c) for c in ctx.basin.tables.crops.index}
     b.water = pyo.Var(b.pairs, ctx.steps, within=pyo.NonNegativeReals)
@@ -76,20 +145,24 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
         )
 
     b.water_limit = pyo.Constraint(b.pairs, ctx.steps, rule=water_limit)
-    crops = ctx.basin.tables.crops
+    ky_of = ctx.basin.tables.crops["ky"].to_dict()
     steps_of = {y: ctx.steps_of_year(y) for y in years}
-    max_yield = crops["max_yield_t_per_ha"].to_dict()
-    ky_of = crops["ky"].to_dict()
-    nir_of = {(c, y): float(need[c][steps_of[y]].sum()) for c in need for y in years}
+    step_year = np.searchsorted(np.asarray(years), year_of)
+    n_t = len(ctx.axis)
+    production = production_coefficients(
+        ctx, np.array([need[c] for _d, c in dc]).reshape(len(dc), n_t), step_year
+    )
+    pair_of = {pair: k for k, pair in enumerate(dc)}
+    year_pos = {y: yi for yi, y in enumerate(years)}
 
     def production_expr(d: str, c: str, y: int) -> tuple[list[float], list[object]]:
-        ym = max_yield[c]  # t/ha = kt/kha
-        ky = ky_of[c]
-        nir_y = nir_of[c, y]
-        if nir_y <= 0:
-            return [float(ym)], [b.area[d, c, y]]
+        k, yi = pair_of[d, c], year_pos[y]
+        area_coef = float(production.area[k, yi])  # t/ha = kt/kha
+        if not production.has_need[k, yi]:
+            return [area_coef], [b.area[d, c, y]]
         ts = steps_of[y]
-        return [float(ym * (1 - ky))] + [float(ky * ym / nir_y)] * len(ts), [b.area[d, c, y]] + [
+        water = production.water[k]
+        return [area_coef] + [float(water[t]) for t in ts], [b.area[d, c, y]] + [
             b.water[d, c, int(t)] for t in ts
         ]
 
@@ -151,16 +224,14 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
             coefs += list(weight * ctx.discount / eff[d])
             variables += [b.water[d, c, t] for t in ctx.steps]
         return linear(coefs, variables)
-    s = ctx.series
     years = ctx.years
     year_disc = {y: ctx.year_discount(y) for y in years}
-    prices = {c: s.crop_price_usd_per_t[c].to_dict() for c in s.crop_price_usd_per_t.columns}
-    costs = {c: s.crop_cost_usd_per_ha[c].to_dict() for c in s.crop_cost_usd_per_ha.columns}
-    for d, c in pairs(ctx):
-        for y in years:
+    prices, costs = crop_economics(ctx)
+    for k, (d, c) in enumerate(pairs(ctx)):
+        for yi, y in enumerate(years):
             disc = year_disc[y]
-            price = float(prices[c][y]) / 1000.0
-            cost = float(costs[c][y]) / 1000.0
+            price = float(prices[k, yi])
+            cost = float(costs[k, yi])
             pc, pv = b.production_terms(d, c, y)
             coefs += [price * disc * k for k in pc]
             variables += pv
@@ -169,15 +240,17 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     b = m.irrigation
     dc = pairs(ctx)
     years = ctx.years
     n_t = len(ctx.axis)
     ds_ids = [d.id for d in districts(ctx)]
     crops = list(ctx.basin.tables.crops.index)
-    water = sol.array(b.water, (len(dc), n_t))  # type: ignore[attr-defined]
-    area = sol.array(b.area, (len(dc), len(years))) * 1000.0  # type: ignore[attr-defined]
+    water = sol.array(b.water, (len(dc), n_t))
+    area = sol.array(b.area, (len(dc), len(years))) * 1000.0
     shape3 = (len(ds_ids), len(crops))
     crop_area = np.full((*shape3, len(years)), np.nan)
     crop_area_max = np.full_like(crop_area, np.nan)

@@ -10,6 +10,7 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
+from nexusmodel.model.arrays import SolutionValues
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
 
@@ -25,6 +26,14 @@ def capacity_hm3(ctx: BuildContext) -> np.ndarray:
     return caps
 
 
+def min_flow_hm3(ctx: BuildContext) -> np.ndarray:
+    """Minimum flow of every link on every step (hm3; 0 where the link has none)."""
+    return np.array(
+        [ctx.m3s_to_hm3(link.min_flow_m3s) * np.ones(len(ctx.axis)) for link in ctx.basin.links],
+        dtype=float,
+    ).reshape(len(ctx.link_ids), len(ctx.axis))
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.link = pyo.Block()
     caps = capacity_hm3(ctx)
@@ -38,7 +47,7 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     with_min = [link.id for link in ctx.basin.links if link.min_flow_m3s > 0]
     b.with_min = pyo.Set(initialize=with_min, ordered=True)
     b.min_deficit = pyo.Var(b.with_min, ctx.steps, within=pyo.NonNegativeReals)
-    minimum = {link.id: ctx.m3s_to_hm3(link.min_flow_m3s) for link in ctx.basin.links}
+    minimum = dict(zip(ctx.link_ids, min_flow_hm3(ctx), strict=True))
 
     def min_flow(_b: pyo.Block, lid: str, t: int) -> object:
         """flow[l,t] + min_deficit[l,t] >= q_min[l] * seconds[t] / 1e6   (hm3)."""
@@ -87,17 +96,19 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
-    flow = sol.array(m.link.flow, (len(ctx.link_ids), len(ctx.axis)))  # type: ignore[attr-defined]
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
+    flow = sol.array(m.link.flow, (len(ctx.link_ids), len(ctx.axis)))
     loss = np.array([link.loss_fraction for link in ctx.basin.links])[:, None] * flow
     deficit = np.zeros_like(flow)
     with_min = list(m.link.with_min)
     if with_min:
-        values = sol.array(m.link.min_deficit, (len(with_min), len(ctx.axis)))  # type: ignore[attr-defined]
+        values = sol.array(m.link.min_deficit, (len(with_min), len(ctx.axis)))
         for i, lid in enumerate(with_min):
             deficit[ctx.link_ids.index(lid)] = values[i]
     caps = capacity_hm3(ctx)
-    reduced = sol.reduced_costs(m.link.flow, flow.shape)  # type: ignore[attr-defined]
+    reduced = sol.reduced_costs(m.link.flow, flow.shape)
     at_cap = np.isfinite(caps) & (flow >= caps - 1e-6)
     price = np.where(at_cap, np.maximum(reduced, 0.0), 0.0) / ctx.discount
     dims = ("link", "time")

@@ -11,12 +11,14 @@ With ``municipal_hard`` the shortage is a hard rule (its slack fixed at 0).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import MunicipalNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
 
@@ -24,18 +26,42 @@ NAME = "municipal"
 
 
 def towns(ctx: BuildContext) -> list[MunicipalNode]:
-    return ctx.basin.nodes_of_type("municipal")  # type: ignore[return-value]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, MunicipalNode)]
 
 
 def demand_hm3(ctx: BuildContext, node: str) -> np.ndarray:
     return ctx.monthly(ctx.series.municipal_hm3, node, "volume")
 
 
+@dataclass(frozen=True)
+class MunicipalData:
+    """The data-dependent numbers of the towns' rows and costs, read by the build and by the
+    in-place updates (:mod:`nexusmodel.solve.lpdata`); towns in :func:`towns` order, costs
+    undiscounted (MUSD/hm3 = USD/m3)."""
+
+    demand_hm3: np.ndarray  # towns x steps
+    delivery_weight: np.ndarray  # towns: priority objective's weight (0 in the economic one)
+    shortage_cost: np.ndarray  # towns: economic objective's penalty (0 in the priority one)
+
+
+def data(ctx: BuildContext) -> MunicipalData:
+    """Every data-dependent number of the municipal rows and objective."""
+    ts = towns(ctx)
+    priority = ctx.options.objective == "priority"
+    weight = ctx.priority_weight("municipal") if priority else 0.0
+    return MunicipalData(
+        np.array([demand_hm3(ctx, t.id) for t in ts]).reshape(len(ts), len(ctx.axis)),
+        np.full(len(ts), weight),
+        np.array([0.0 if priority else t.shortage_penalty_usd_per_m3 for t in ts]),
+    )
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.municipal = pyo.Block()
     ids = [n.id for n in towns(ctx)]
     b.ids = pyo.Set(initialize=ids, ordered=True)
-    demand = {n: demand_hm3(ctx, n) for n in ids}
+    numbers = data(ctx)
+    demand = {n: numbers.demand_hm3[i] for i, n in enumerate(ids)}
     hard = ctx.options.municipal_hard
     b.delivery = pyo.Var(b.ids, ctx.steps, within=pyo.NonNegativeReals)
     b.shortage = pyo.Var(b.ids, ctx.steps, bounds=lambda _b, n, t: (0.0, 0.0 if hard else None))
@@ -85,22 +111,25 @@ def balance_rhs(ctx: BuildContext) -> dict[str, np.ndarray]:
 
 def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     b = m.municipal
+    numbers = data(ctx)
     coefs: list[float] = []
     variables: list[object] = []
-    for town in towns(ctx):
+    for i, town in enumerate(towns(ctx)):
         if ctx.options.objective == "priority":
-            coefs += list(ctx.priority_weight("municipal") * ctx.discount)
+            coefs += list(numbers.delivery_weight[i] * ctx.discount)
             variables += [b.delivery[town.id, t] for t in ctx.steps]
         else:
-            coefs += list(-town.shortage_penalty_usd_per_m3 * ctx.discount)
+            coefs += list(-numbers.shortage_cost[i] * ctx.discount)
             variables += [b.shortage[town.id, t] for t in ctx.steps]
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     ids = [n.id for n in towns(ctx)]
     shape = (len(ids), len(ctx.axis))
-    delivery = sol.array(m.municipal.delivery, shape)  # type: ignore[attr-defined]
+    delivery = sol.array(m.municipal.delivery, shape)
     demand = np.array([demand_hm3(ctx, n) for n in ids]).reshape(shape)
     rf = np.array([n.return_fraction for n in towns(ctx)]).reshape(-1, 1)
     return {

@@ -10,7 +10,7 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Term
 from nexusmodel.model.expr import linear
 
@@ -19,6 +19,20 @@ NAME = "outlet"
 
 def outlets(ctx: BuildContext) -> list[str]:
     return [n for n in ctx.water_nodes if ctx.is_outlet(n)]
+
+
+def penalties(ctx: BuildContext) -> np.ndarray:
+    """Penalty (USD/m3 = MUSD/hm3, undiscounted) on the outflow of each outlet: a sink's own
+    penalty, 0 at terminal lakes; read by the objective and by the in-place updates."""
+    return np.array(
+        [
+            getattr(ctx.basin.nodes[node], "penalty_usd_per_m3", 0.0)
+            if ctx.basin.nodes[node].type == "sink"
+            else 0.0
+            for node in outlets(ctx)
+        ],
+        dtype=float,
+    )
 
 
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
@@ -40,19 +54,16 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     """- penalty * outflow at sinks with a penalty (MUSD)."""
     coefs: list[float] = []
     variables: list[object] = []
-    for node in outlets(ctx):
-        penalty = (
-            getattr(ctx.basin.nodes[node], "penalty_usd_per_m3", 0.0)
-            if ctx.basin.nodes[node].type == "sink"
-            else 0.0
-        )
+    for node, penalty in zip(outlets(ctx), penalties(ctx).tolist(), strict=True):
         if penalty:
             coefs += list(-penalty * ctx.discount)
             variables += [m.outlet.outflow[node, t] for t in ctx.steps]
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     ids = outlets(ctx)
-    values = sol.array(m.outlet.outflow, (len(ids), len(ctx.axis)))  # type: ignore[attr-defined]
+    values = sol.array(m.outlet.outflow, (len(ids), len(ctx.axis)))
     return {"sink_inflow": on_nodes(ctx, ids, values)}

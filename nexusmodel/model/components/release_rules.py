@@ -18,12 +18,14 @@ by every link into it except return channels (drainage is not a spill).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.basin import Policy
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
 
@@ -61,9 +63,51 @@ def _year_share(ctx: BuildContext, year: int) -> float:
     return float(days / (366.0 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 365.0))
 
 
+@dataclass(frozen=True)
+class ReleaseRuleData:
+    """The data-dependent numbers of the scenario rules (in the policy's order), read by the
+    build and by the in-place updates (:mod:`nexusmodel.solve.lpdata`); NaN: no cap."""
+
+    agreed_min_hm3: np.ndarray  # agreed releases x steps
+    spill_rate_cap_hm3: np.ndarray  # spill caps x steps: the rate cap over each step
+    spill_year_cap_hm3: np.ndarray  # spill caps x years: the annual cap times the year's share
+
+
+def data(ctx: BuildContext) -> ReleaseRuleData:
+    """Every data-dependent number of the agreed-release and spill-cap rows."""
+    pol = policy(ctx)
+    months = ctx.axis.calendar_months
+    n_t = len(ctx.axis)
+    shares = np.array([_year_share(ctx, y) for y in ctx.years])
+    return ReleaseRuleData(
+        np.array(
+            [
+                ctx.m3s_to_hm3(np.asarray(r.release_m3s, dtype=float)[months - 1])
+                for r in pol.min_releases
+            ],
+            dtype=float,
+        ).reshape(len(pol.min_releases), n_t),
+        np.array(
+            [
+                ctx.m3s_to_hm3(np.full(n_t, np.nan if c.max_m3s is None else c.max_m3s))
+                for c in pol.spill_caps
+            ],
+            dtype=float,
+        ).reshape(len(pol.spill_caps), n_t),
+        np.array(
+            [
+                (np.nan if c.max_hm3_per_year is None else c.max_hm3_per_year) * shares
+                for c in pol.spill_caps
+            ],
+            dtype=float,
+        ).reshape(len(pol.spill_caps), len(shares)),
+    )
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.release_rules = pyo.Block()
     pol = policy(ctx)
+    numbers = data(ctx)
     years = full_years(ctx)
     months = ctx.axis.calendar_months
 
@@ -105,10 +149,7 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b.season_max = pyo.Constraint(b.season_high, rule=season_max)
 
     agreed = {r.node: r for r in pol.min_releases}
-    minimum = {
-        n: ctx.m3s_to_hm3(np.asarray(r.release_m3s, dtype=float)[months - 1])
-        for n, r in agreed.items()
-    }
+    minimum = {r.node: numbers.agreed_min_hm3[i] for i, r in enumerate(pol.min_releases)}
     keys = [(n, t) for n in agreed for t in ctx.steps if minimum[n][t] > 0]
     b.agreed = pyo.Set(initialize=keys, dimen=2, ordered=True)
     b.release_short = pyo.Var(
@@ -125,6 +166,8 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b.agreed_release = pyo.Constraint(b.agreed, rule=agreed_release)
 
     caps = {r.node: r for r in pol.spill_caps}
+    cap_row = {r.node: i for i, r in enumerate(pol.spill_caps)}
+    year_pos = {y: k for k, y in enumerate(ctx.years)}
     into = {n: spill_links(ctx, n) for n in caps}
     yearly = [(n, y) for n, r in caps.items() if r.max_hm3_per_year is not None for y in ctx.years]
     rate = [(n, t) for n, r in caps.items() if r.max_m3s is not None for t in ctx.steps]
@@ -140,13 +183,13 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     def spill_year(_b: pyo.Block, n: str, y: int) -> object:
         """sum_{t in y} X[k,t] - spill_excess[k,y] <= cap * share of year y   (hm3)."""
         flows = [m.link.flow[lid, int(t)] for t in ctx.steps_of_year(y) for lid in into[n]]
-        cap = float(caps[n].max_hm3_per_year) * _year_share(ctx, y)  # type: ignore[arg-type]
+        cap = float(numbers.spill_year_cap_hm3[cap_row[n], year_pos[y]])
         return linear([1.0] * len(flows) + [-1.0], [*flows, b.spill_excess[n, y]]) <= cap
 
     def spill_step(_b: pyo.Block, n: str, t: int) -> object:
         """X[k,t] - spill_rate_excess[k,t] <= cap_rate * seconds / 1e6   (hm3)."""
         flows = [m.link.flow[lid, t] for lid in into[n]]
-        cap = float(ctx.m3s_to_hm3(np.full(len(ctx.axis), caps[n].max_m3s))[t])
+        cap = float(numbers.spill_rate_cap_hm3[cap_row[n], t])
         return linear([1.0] * len(flows) + [-1.0], [*flows, b.spill_rate_excess[n, t]]) <= cap
 
     b.spill_year = pyo.Constraint(b.spill_yearly, rule=spill_year)
@@ -224,7 +267,9 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     """``release_rule_breach`` (hm3) at the rule's node, only when the scenario sets rules.
 
     A yearly breach (seasonal share, annual spill cap) is shown in the year's last step.
@@ -245,7 +290,7 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
         keys = list(var.keys())
         if not keys:
             continue
-        values = sol.array(var, (len(keys),))  # type: ignore[attr-defined]
+        values = sol.array(var, (len(keys),))
         for (n, when), value in zip(keys, values, strict=True):
             t = int(ctx.steps_of_year(when)[-1]) if period == "year" else int(when)
             breach[row[n], t] += value

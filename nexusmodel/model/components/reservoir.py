@@ -15,12 +15,14 @@ Rules, each with a named slack (hard: slack fixed at 0, soft: penalised):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
 from nexusmodel.basin.schema import ReservoirNode
-from nexusmodel.model.arrays import on_nodes
+from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
 
@@ -28,7 +30,7 @@ NAME = "reservoir"
 
 
 def reservoirs(ctx: BuildContext) -> list[ReservoirNode]:
-    return [n for n in ctx.basin.nodes_of_type("reservoir")]  # type: ignore[misc]
+    return [n for n in ctx.basin.spec.nodes if isinstance(n, ReservoirNode)]
 
 
 def area_fit(ctx: BuildContext, node: ReservoirNode) -> tuple[float, float]:
@@ -55,6 +57,58 @@ def evaporation_m(ctx: BuildContext, node_id: str) -> np.ndarray:
     return ctx.monthly(ctx.series.evaporation_mm, node_id, "volume") / 1000.0
 
 
+@dataclass(frozen=True)
+class ReservoirData:
+    """The data-dependent numbers of the reservoirs' rows, read by the build and by the
+    in-place updates (:mod:`nexusmodel.solve.lpdata`); reservoirs x steps, in
+    :func:`reservoirs` order."""
+
+    lower_hm3: np.ndarray  # max(dead storage, rule-curve minimum)
+    upper_hm3: np.ndarray  # min(capacity, rule-curve maximum)
+    evaporation_half: np.ndarray  # e[t] * a1 / 2: evaporation's share of S[t] and S[t-1]
+
+
+def data(ctx: BuildContext) -> ReservoirData:
+    """Every data-dependent number of the reservoirs' own rows and balance coefficients."""
+    nodes = reservoirs(ctx)
+    n_t = len(ctx.axis)
+    s = ctx.series
+
+    def stack(values: list[np.ndarray]) -> np.ndarray:
+        return np.array(values, dtype=float).reshape(len(nodes), n_t)
+
+    return ReservoirData(
+        stack(
+            [
+                np.maximum(
+                    r.dead_storage_hm3, ctx.axis.per_step(s.rule_min_hm3[r.id].to_numpy(), "rate")
+                )
+                for r in nodes
+            ]
+        ),
+        stack(
+            [
+                np.minimum(
+                    r.capacity_hm3, ctx.axis.per_step(s.rule_max_hm3[r.id].to_numpy(), "rate")
+                )
+                for r in nodes
+            ]
+        ),
+        stack([evaporation_m(ctx, r.id) * area_fit(ctx, r)[1] / 2.0 for r in nodes]),
+    )
+
+
+def initial_storage_term(ctx: BuildContext) -> np.ndarray:
+    """``S0 * (1 - e[0] a1 / 2)`` of each reservoir (hm3): the constant its first step's
+    balance row carries, from the context's initial storage."""
+    out = []
+    for r in reservoirs(ctx):
+        _a0, a1 = area_fit(ctx, r)
+        e0 = float(evaporation_m(ctx, r.id)[0])
+        out.append(r.initial_storage_hm3 * (1.0 - e0 * a1 / 2.0))
+    return np.array(out)
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b = m.reservoir = pyo.Block()
     nodes = reservoirs(ctx)
@@ -64,18 +118,9 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b.min_deficit = pyo.Var(b.ids, ctx.steps, within=pyo.NonNegativeReals, bounds=(0.0, 0.0))
     b.excess = pyo.Var(b.ids, ctx.steps, within=pyo.NonNegativeReals, bounds=(0.0, 0.0))
     b.end_deficit = pyo.Var(b.ids, within=pyo.NonNegativeReals, bounds=(0.0, 0.0))
-    lower = {
-        r.id: np.maximum(
-            r.dead_storage_hm3, ctx.axis.per_step(ctx.series.rule_min_hm3[r.id].to_numpy(), "rate")
-        )
-        for r in nodes
-    }
-    upper = {
-        r.id: np.minimum(
-            r.capacity_hm3, ctx.axis.per_step(ctx.series.rule_max_hm3[r.id].to_numpy(), "rate")
-        )
-        for r in nodes
-    }
+    numbers = data(ctx)
+    lower = {r.id: numbers.lower_hm3[i] for i, r in enumerate(nodes)}
+    upper = {r.id: numbers.upper_hm3[i] for i, r in enumerate(nodes)}
 
     def min_storage(_b: pyo.Block, r: str, t: int) -> object:
         """S[r,t] + min_deficit[r,t] >= max(dead storage, rule-curve minimum)   (hm3)."""
@@ -125,9 +170,9 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
 def balance_terms(m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]:
     """+ (1 + e*a1/2) S[t] + (-1 + e*a1/2) S[t-1] on the outflow side of the reservoir."""
     terms = []
-    for r in reservoirs(ctx):
-        _a0, a1 = area_fit(ctx, r)
-        half = evaporation_m(ctx, r.id) * a1 / 2.0
+    halves = data(ctx).evaporation_half
+    for i, r in enumerate(reservoirs(ctx)):
+        half = halves[i]
         terms.append(Term(r.id, 1.0 + half, m.reservoir.storage, (r.id,)))
         terms.append(Term(r.id, -1.0 + half, m.reservoir.storage, (r.id,), lag=1))
     return terms
@@ -136,11 +181,11 @@ def balance_terms(m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]:
 def balance_rhs(ctx: BuildContext) -> dict[str, np.ndarray]:
     """- e*a0 on every step, and + S0 * (1 - e[0]*a1/2) on the first (hm3)."""
     rhs = {}
-    for r in reservoirs(ctx):
-        a0, a1 = area_fit(ctx, r)
-        e = evaporation_m(ctx, r.id)
-        values = -e * a0
-        values[0] += r.initial_storage_hm3 * (1.0 - e[0] * a1 / 2.0)
+    first = initial_storage_term(ctx)
+    for i, r in enumerate(reservoirs(ctx)):
+        a0, _a1 = area_fit(ctx, r)
+        values = -evaporation_m(ctx, r.id) * a0
+        values[0] += first[i]
         rhs[r.id] = values
     return rhs
 
@@ -156,11 +201,13 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     )
 
 
-def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, xr.DataArray]:
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
     nodes = reservoirs(ctx)
     ids = [r.id for r in nodes]
     shape = (len(ids), len(ctx.axis))
-    storage = sol.array(m.reservoir.storage, shape)  # type: ignore[attr-defined]
+    storage = sol.array(m.reservoir.storage, shape)
     previous = np.concatenate(
         [np.array([[r.initial_storage_hm3] for r in nodes]).reshape(len(ids), 1), storage[:, :-1]],
         axis=1,
@@ -171,14 +218,14 @@ def extract(m: pyo.ConcreteModel, ctx: BuildContext, sol: object) -> dict[str, x
         a0, a1 = area_fit(ctx, r)
         evap[i] = evaporation_m(ctx, r.id) * (a0 + a1 * (previous[i] + storage[i]) / 2.0)
         level[i] = level_of(ctx, r.id, storage[i])
-    min_dual = sol.row_duals(m.reservoir.min_storage, shape)  # type: ignore[attr-defined]
-    max_dual = sol.row_duals(m.reservoir.max_storage, shape)  # type: ignore[attr-defined]
+    min_dual = sol.row_duals(m.reservoir.min_storage, shape)
+    max_dual = sol.row_duals(m.reservoir.max_storage, shape)
     price = (np.abs(min_dual) + np.abs(max_dual)) / ctx.discount
     return {
         "storage": on_nodes(ctx, ids, storage),
         "level": on_nodes(ctx, ids, level),
         "evaporation": on_nodes(ctx, ids, evap),
         "storage_bound_price": on_nodes(ctx, ids, price),
-        "storage_min_deficit": on_nodes(ctx, ids, sol.array(m.reservoir.min_deficit, shape)),  # type: ignore[attr-defined]
+        "storage_min_deficit": on_nodes(ctx, ids, sol.array(m.reservoir.min_deficit, shape)),
         "_storage_previous": on_nodes(ctx, ids, previous),
     }
