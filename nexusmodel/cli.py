@@ -18,8 +18,10 @@ from nexusmodel.errors import NexusModelError
 from nexusmodel.terminal import markup, text
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.figure import Figure
 
+    from nexusmodel.comparison import Compared
     from nexusmodel.scenario import Scenario
 
 app = typer.Typer(
@@ -30,13 +32,13 @@ app = typer.Typer(
 console = Console()
 
 
-def _table(title: str, frame: object, fmt: str = "{:,.1f}") -> Table:
+def _table(title: str, frame: pd.DataFrame, fmt: str = "{:,.1f}") -> Table:
     """A rich table of a pandas DataFrame."""
     table = Table(title=title)
-    table.add_column(text(frame.index.name or ""))  # type: ignore[attr-defined]
-    for col in frame.columns:  # type: ignore[attr-defined]
+    table.add_column(text(frame.index.name or ""))
+    for col in frame.columns:
         table.add_column(text(col), justify="right")
-    for idx, row in frame.iterrows():  # type: ignore[attr-defined]
+    for idx, row in frame.iterrows():
         table.add_row(
             text(idx), *[text(fmt.format(v) if isinstance(v, int | float) else v) for v in row]
         )
@@ -207,21 +209,21 @@ def _run_with_progress(items: list, years: int | None):  # noqa: ANN202 - Compar
     return compared
 
 
-def _key_results_tables(title: str, compared: object) -> list[Table]:
+def _key_results_tables(title: str, compared: Compared) -> list[Table]:
     """Key results side by side with each scenario's difference from the first (in brackets).
 
     As many scenarios per table as the console is wide; the first is repeated in every table.
     """
     from nexusmodel.comparison import differences, format_value
 
-    frame = compared.table()  # type: ignore[attr-defined]
+    frame = compared.table()
     diff = differences(frame)
-    names = list(compared.names)  # type: ignore[attr-defined]
+    names = list(compared.names)
     per_table = max(1, (console.width - 50) // 22)
-    others = names[1:] or [None]
+    others = names[1:]
     tables = []
-    for start in range(0, len(others), per_table):
-        chunk = [n for n in others[start : start + per_table] if n is not None]
+    for start in range(0, max(len(others), 1), per_table):  # one table even for one scenario
+        chunk = others[start : start + per_table]
         table = Table(title=title if start == 0 else None)
         table.add_column("key result", overflow="fold")
         table.add_column("unit")

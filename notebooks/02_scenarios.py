@@ -56,10 +56,10 @@ from nexusmodel import (
     load_scenario,
     plots,
     run_scenario,
-    solve,
 )
 from nexusmodel.calibration import Parameter, apply_parameters
 from nexusmodel.errors import NexusModelError
+from nexusmodel.solve import solve
 
 ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "scenarios").is_dir())
 YEARS = 5

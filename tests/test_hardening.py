@@ -3,6 +3,7 @@ a traceback, a hang or a silently accepted wrong value. One regression test per 
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -486,11 +487,41 @@ def test_the_local_cluster_listens_on_localhost_only_with_no_dashboard():
         me = psutil.Process()
         pids = {me.pid, *(p.pid for p in me.children(recursive=True))}
         listening = _listeners(pids)
-        assert info["address"].split("://")[1].startswith("127.0.0.1:")
+        assert info["address"].startswith("tls://127.0.0.1:")  # TLS, made for this run
         assert len(info["workers"]) == 1
     assert listening, "the cluster listens somewhere"
     assert all(ip == "127.0.0.1" for ip, _ in listening), listening
     assert 8787 not in {port for _, port in listening}
+
+
+def test_another_process_without_the_runs_certificate_cannot_join_the_local_cluster():
+    """A stranger on the same machine, with no certificate or one of its own, is refused."""
+    from nexusmodel.ensemble.runner import dask_client
+
+    stranger = (
+        "import sys\n"
+        "from distributed import Client\n"
+        "from distributed.security import Security\n"
+        "security = Security.temporary() if sys.argv[2] == 'own' else None\n"
+        "try:\n"
+        "    Client(sys.argv[1], security=security, timeout='3s')\n"
+        "    print('JOINED')\n"
+        "except Exception as exc:\n"
+        "    print('REFUSED', type(exc).__name__)\n"
+    )
+    with dask_client(workers=1) as client:
+        address = client.scheduler_info()["address"]  # type: ignore[attr-defined]
+        for certificate in ("none", "own"):
+            try:
+                out = subprocess.run(
+                    [sys.executable, "-c", stranger, address, certificate],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                ).stdout
+            except subprocess.TimeoutExpired:
+                out = "REFUSED (no answer)"
+            assert "JOINED" not in out and "REFUSED" in out, (certificate, out)
 
 
 def test_a_security_file_for_a_real_cluster_is_checked(tmp_path):

@@ -591,7 +591,7 @@ def test_cli_validate_prints_a_hostile_basin_name_as_text(tmp_path: Path) -> Non
     (folder / "basin.yaml").write_text(_dump(raw), encoding="utf-8")
     result = nexusmodel("validate", folder)
     assert result.returncode == 0, result.stderr
-    assert "Syr [/] Darya [link=http://x]y[/link] ?[2J: 33 nodes" in result.stdout
+    assert "Syr [/] Darya [link=http://x]y[/link] ?[2J: 35 nodes" in result.stdout
     assert "\x1b" not in result.stdout and "Traceback" not in result.stderr
 
 

@@ -173,15 +173,12 @@ def _batches(todo: list[tuple[str, int]], size: int) -> list[tuple[str, list[int
 LOCAL_HTTP_ROUTES = ["distributed.http.health"]
 
 
-def local_security() -> object | None:
-    """TLS with a certificate made for this run (only this process holds its key), if the
-    ``cryptography`` package is installed; else None (plain TCP on 127.0.0.1)."""
-    try:
-        from distributed.security import Security
+def local_security() -> object:
+    """TLS with a certificate made for this run: only this process and the workers it starts
+    hold its key, so no other local process can join the cluster or send it work."""
+    from distributed.security import Security
 
-        return Security.temporary()
-    except ImportError:
-        return None
+    return Security.temporary()
 
 
 def scheduler_security(config: str | Path | None) -> object | None:
@@ -235,7 +232,7 @@ def dask_client(
     the workers' profiler off; what it creates it closes.
 
     The local cluster listens on 127.0.0.1 only, on random ports, with no dashboard, and
-    with TLS and a certificate made for the run when ``cryptography`` is installed.
+    speaks TLS with a certificate made for the run (:func:`local_security`).
     """
     from distributed import Client, LocalCluster
 

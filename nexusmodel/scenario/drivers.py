@@ -88,10 +88,10 @@ def _check_months(months: object, name: str) -> tuple[int, ...]:
     return result
 
 
-def _check_unit(unit: object) -> str:
-    if unit not in (RATE_UNIT, VOLUME_UNIT):
-        raise ValueError(f"unit = {unit!r}: use 'm3/s' (a rate) or 'hm3' (a volume per month)")
-    return str(unit)
+def _check_unit(unit: object) -> FlowUnit:
+    if unit == "m3/s" or unit == "hm3":
+        return unit
+    raise ValueError(f"unit = {unit!r}: use 'm3/s' (a rate) or 'hm3' (a volume per month)")
 
 
 # --------------------------------------------------------------------------- time
@@ -259,7 +259,7 @@ def _shift_volumes(
 
 def _check_shift(
     from_months: object, to_months: object, fraction: object, unit: object
-) -> tuple[tuple[int, ...], tuple[int, ...], float, str]:
+) -> tuple[tuple[int, ...], tuple[int, ...], float, FlowUnit]:
     source = _check_months(from_months, "from_months")
     target = _check_months(to_months, "to_months")
     overlap = sorted(set(source) & set(target))
@@ -331,11 +331,13 @@ def shift_snowmelt_climatology(
     1..12 and is returned as a Series with the same index; anything else returns an array.
     """
     source, target, share, unit = _check_shift(from_months, to_months, fraction, unit)
-    as_series = isinstance(values12, pd.Series)
-    if as_series:
+    months_index: pd.Index | None = None
+    if isinstance(values12, pd.Series):
         if sorted(values12.index) != list(range(1, 13)):
             raise ValueError("values12: a Series must be indexed by the months 1..12")
-        values = values12.sort_index().to_numpy(dtype=float)
+        ordered = values12.sort_index()
+        months_index = ordered.index
+        values = ordered.to_numpy(dtype=float)
     else:
         try:
             values = np.asarray(values12, dtype=float)
@@ -348,6 +350,6 @@ def shift_snowmelt_climatology(
     months = np.arange(1, 13)
     shifted = _shift_volumes(values * per_volume, months, DAYS_NOLEAP, source, target, share)
     result = shifted / per_volume
-    if as_series:
-        return pd.Series(result, index=values12.sort_index().index, name=values12.name)
+    if months_index is not None:
+        return pd.Series(result, index=months_index, name=getattr(values12, "name", None))
     return result
