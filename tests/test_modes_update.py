@@ -78,7 +78,7 @@ def rich_basin(n_months: int = 24, start: str = "2030-01", end_storage: str = "i
     S --> R (reservoir: plant, evaporation, rule curves) --> H (run of river) --> J
     J --> I (irrigation: cotton Ky 0.85, wheat Ky 1.05) --return--> O
     J --> M (town) --return--> O
-    J --(<= 30 m3/s, 0.001 USD/m3)--> D (two-segment demand curve) --> O
+    J --(<= 30 m3/s, 0.001 USD/m3)--> D (two-segment demand curve, by month) --> O
     J --(min 1 m3/s)--> E (terminal lake: monthly minimum, 150 hm3/yr target)
     J --> O (sink, 0.001 USD/m3 penalty)
     R and H deliver to K (energy system: thermal, imports, exports)
@@ -106,7 +106,10 @@ def rich_basin(n_months: int = 24, start: str = "2030-01", end_storage: str = "i
             "I", "irrigation", conveyance_efficiency=0.8, field_efficiency=0.7, return_fraction=0.5
         ),
         node("M", "municipal", return_fraction=0.6),
-        demand_node("D", [(0.6, 0.08), (0.4, 0.02)], monthly_demand_hm3=[20.0] * 12),
+        # the first segment's value changes with the month (pushed in place like the others)
+        demand_node(
+            "D", [(0.6, [0.08] * 6 + [0.12] * 6), (0.4, 0.02)], monthly_demand_hm3=[20.0] * 12
+        ),
         node(
             "E",
             "environment",

@@ -116,10 +116,19 @@ class MunicipalNode(NodeBase):
 
 
 class BenefitSegment(Spec):
-    """One segment of a concave benefit curve: a share of the demand and its value."""
+    """One segment of a concave benefit curve: a share of the demand and its value.
+
+    The value is one number, or twelve (January..December) where the curve changes with
+    the month (CALVIN's monthly economic penalty functions).
+    """
 
     share: PositiveFraction
-    value_usd_per_m3: NonNeg
+    value_usd_per_m3: NonNeg | Annotated[list[NonNeg], Field(min_length=12, max_length=12)]
+
+    def monthly_values(self) -> list[float]:
+        """The segment's value in each calendar month, January first (USD/m3)."""
+        v = self.value_usd_per_m3
+        return [float(x) for x in v] if isinstance(v, list) else [float(v)] * 12
 
 
 class DemandNode(NodeBase):

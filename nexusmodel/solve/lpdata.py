@@ -138,6 +138,7 @@ def series_data(
     step["energy_demand"] = energy.demand_gwh
     step["town_demand"] = municipal.data(ctx).demand_hm3
     step["segment_cap"] = demand.data(ctx).take_cap_hm3
+    step["segment_value"] = demand.data(ctx).value
     dc = irrigation.pairs(ctx)
     step["need"] = rows([irrigation.need_hm3_per_kha(ctx, c) for _d, c in dc])
     production = irrigation.production_coefficients(ctx, step["need"], step_year, year_need)
@@ -477,9 +478,9 @@ class PushPlan:
         # demand curves
         users = demand.users(ctx)
         if users:
-            value = demand.data(ctx).value[:, None]
-            add("ub", lay.cols["take"], "segment_cap", np.arange(len(value))[:, None], t)
-            add("cost", lay.cols["take"], "one", one, t, scale=value, disc=step_disc)
+            segs = np.arange(lay.cols["take"].shape[0])[:, None]
+            add("ub", lay.cols["take"], "segment_cap", segs, t)
+            add("cost", lay.cols["take"], "segment_value", segs, t, disc=step_disc)
         # irrigation
         if lay.pairs:
             k = np.arange(len(lay.pairs))[:, None]

@@ -3,7 +3,8 @@
 Per node n and segment s (hm3 per step; values in USD/m3 = MUSD/hm3)::
 
     0 <= x[n,s,t] <= share_s * demand[n,t];   delivery[n,t] = sum_s x[n,s,t]
-    benefit = sum_s value_s * x[n,s,t]        (concave: values fall from segment to segment)
+    benefit = sum_s value_s[m(t)] * x[n,s,t]  (concave: values fall from segment to segment;
+                                               m(t) the calendar month: one value, or twelve)
     sum of return links[n,t] = r * delivery[n,t]
 
 A linear benefit is the one-segment case. At the optimum, the marginal value of water at
@@ -41,22 +42,27 @@ class DemandData:
     updates (:mod:`nexusmodel.solve.lpdata`)."""
 
     take_cap_hm3: np.ndarray  # segments x steps: the segment's share of the demand
-    value: np.ndarray  # segments: USD/m3 (= MUSD/hm3) taken, or the priority weight
+    value: np.ndarray  # segments x steps: USD/m3 (= MUSD/hm3) taken, or the priority weight
 
 
 def data(ctx: BuildContext) -> DemandData:
     """Every data-dependent number of the demand segments' bounds and objective."""
     nodes = users(ctx)
     priority = ctx.options.objective == "priority"
+    n_t = len(ctx.axis)
+    calendar_month = np.asarray(ctx.axis.start.month, dtype=int) - 1  # of each step
     caps, values = [], []
     for n in nodes:
         demand = demand_hm3(ctx, n.id)
         for seg in n.benefit_segments:
             caps.append(seg.share * demand)
-            values.append(ctx.priority_weight("demand") if priority else seg.value_usd_per_m3)
+            if priority:
+                values.append(np.full(n_t, ctx.priority_weight("demand")))
+            else:  # the value of each step's calendar month
+                values.append(np.array(seg.monthly_values())[calendar_month])
     return DemandData(
-        np.array(caps, dtype=float).reshape(len(caps), len(ctx.axis)),
-        np.array(values, dtype=float),
+        np.array(caps, dtype=float).reshape(len(caps), n_t),
+        np.array(values, dtype=float).reshape(len(values), n_t),
     )
 
 
@@ -75,6 +81,8 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
         """sum of return links[n,t] - r * sum_s x[n,s,t] = 0   (hm3)."""
         links = ctx.links_out(n)
         segs = segs_of[n]
+        if not links and rf[n] == 0:
+            return pyo.Constraint.Skip  # fully consumptive, nothing to return
         return (
             linear(
                 [1.0] * len(links) + [-rf[n]] * len(segs),
@@ -102,11 +110,11 @@ def balance_rhs(ctx: BuildContext) -> dict[str, np.ndarray]:
 def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     coefs: list[float] = []
     variables: list[object] = []
-    values = iter(data(ctx).value.tolist())
+    values = iter(data(ctx).value)
     for node in users(ctx):
         for s in range(len(node.benefit_segments)):
             value = next(values)
-            coefs += list(value * ctx.discount)
+            coefs += (value * ctx.discount).tolist()
             variables += [m.demand.take[node.id, s, t] for t in ctx.steps]
     return linear(coefs, variables)
 
