@@ -16,6 +16,7 @@ from nexusmodel.basin.basin import MEAN_MONTH_DAYS
 from nexusmodel.basin.schema import (
     DemandNode,
     EnvironmentNode,
+    JunctionNode,
     ReservoirNode,
 )
 from nexusmodel.errors import Problem, did_you_mean
@@ -557,6 +558,16 @@ def check_nodes(basin: Basin) -> list[Problem]:
                         )
                     )
                     break
+        if isinstance(node, JunctionNode) and node.split is not None:
+            downstream = sorted(lk.to for lk in basin.links if lk.from_ == node.id)
+            if sorted(node.split) != downstream:
+                problems.append(
+                    Problem(
+                        f"{where}.split",
+                        f"names {sorted(node.split)}",
+                        f"give a weight to each downstream node of {node.id}: {downstream}",
+                    )
+                )
         if node.type in ("reservoir", "hydropower"):
             has_plant = node.type == "hydropower" or getattr(node, "hydropower", None) is not None
             if has_plant:

@@ -152,9 +152,14 @@ class EnvironmentNode(NodeBase):
 
 
 class JunctionNode(NodeBase):
-    """A confluence or a diversion point."""
+    """A confluence or a diversion point.
+
+    ``split`` fixes the ratios among its outflows: downstream node id -> weight (``{A: 1,
+    B: 3}`` sends a quarter to A and three quarters to B, every step, in every mode).
+    """
 
     type: Literal["junction"]
+    split: dict[str, Positive] | None = None
 
 
 class SinkNode(NodeBase):

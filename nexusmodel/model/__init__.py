@@ -20,6 +20,7 @@ from nexusmodel.model.components import (
     outlet,
     release_rules,
     reservoir,
+    split,
 )
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
@@ -37,6 +38,7 @@ COMPONENTS = (
     environment,
     outlet,
     release_rules,
+    split,
 )
 
 
