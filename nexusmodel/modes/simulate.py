@@ -23,7 +23,9 @@ priority than the reservoir needs it. Storage up to the target earns ``fill[r,t]
 weight of a rank half a rank above hydropower (or of ``priorities["reservoir"]``), so water
 is kept ahead of generation but given up for every water demand; in the economic objective
 ``fill_value_usd_per_m3`` (default: the reference run's marginal value of water at the
-reservoir in that calendar month). Storage above the target pays a tie-breaker per hm3
+reservoir in that calendar month), never less than :func:`keep_value`, so water up to the
+rule curve is kept rather than spilled whatever the reference run says (WEAP and Pywr keep
+it; a reference run that spills values it at 0). Storage above the target pays a tie-breaker per hm3
 (``spill_penalty_usd_per_m3``), so it is released when nothing else uses it.
 
 Hydropower uses the head of the storage at the beginning of the month (no head iteration).
@@ -161,6 +163,14 @@ def fill_weight(options: ModelOptions) -> float:
     return float(10.0 ** (top + 1 - rank))
 
 
+def keep_value(options: ModelOptions) -> float:
+    """Least value per m3 of storage up to the rule curve in the economic objective (USD/m3):
+    ten times the spill tie-breaker (at least 0.001), so water up to the rule curve is kept
+    rather than spilled to a sink, as WEAP and Pywr keep it, even when the reference run
+    values it at 0 (a wet run that spills); any use worth more still takes it."""
+    return max(1e-3, 10.0 * options.spill_penalty_usd_per_m3)
+
+
 class SimulatePolicy(WindowPolicy):
     heads = "start"  # the head of the storage at the beginning of the month
     season_rules = False  # rule curves are the operating policy (modes.seasons)
@@ -196,8 +206,9 @@ class SimulatePolicy(WindowPolicy):
             targets.append(target)
             if priority:
                 fill.append(fill_weight(self.options))
-            else:
-                fill.append(DEFAULT_FILL_VALUE_USD_PER_M3 if value is None else value)
+            else:  # never below the value that keeps water up to the rule curve
+                given = DEFAULT_FILL_VALUE_USD_PER_M3 if value is None else value
+                fill.append(max(given, keep_value(self.options)))
         n_t = win.length
         floor = np.repeat(np.array(floors)[:, None], n_t, axis=1)
         rows = lay.rows["res_lower"]

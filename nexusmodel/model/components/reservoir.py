@@ -220,12 +220,17 @@ def extract(
         level[i] = level_of(ctx, r.id, storage[i])
     min_dual = sol.row_duals(m.reservoir.min_storage, shape)
     max_dual = sol.row_duals(m.reservoir.max_storage, shape)
-    price = (np.abs(min_dual) + np.abs(max_dual)) / ctx.discount
+    # each bound's own dual (MUSD/hm3 = USD/m3, undiscounted), both as a gain (>= 0): per
+    # hm3 more room under the maximum, and per hm3 less required by the minimum
+    max_price = max_dual / ctx.discount
+    min_price = -min_dual / ctx.discount
     return {
         "storage": on_nodes(ctx, ids, storage),
+        "storage_max_price": on_nodes(ctx, ids, max_price),
+        "storage_min_price": on_nodes(ctx, ids, min_price),
         "level": on_nodes(ctx, ids, level),
         "evaporation": on_nodes(ctx, ids, evap),
-        "storage_bound_price": on_nodes(ctx, ids, price),
+        "storage_bound_price": on_nodes(ctx, ids, np.abs(max_price) + np.abs(min_price)),
         "storage_min_deficit": on_nodes(ctx, ids, sol.array(m.reservoir.min_deficit, shape)),
         "_storage_previous": on_nodes(ctx, ids, previous),
     }
