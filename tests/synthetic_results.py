@@ -201,6 +201,7 @@ def make_results(scale: float = 1.0) -> xr.Dataset:
         env_rule_price=node_var(ENV=np.where(env_def > 0, 0.5, 0.0)),
         storage_bound_price=node_var(RES=zeros),
         storage_max_price=node_var(RES=zeros),
+        residual_deficit=np.full((len(NODES), N_STEPS), np.nan),
         storage_min_price=node_var(RES=zeros),
         link_reduced_cost=np.zeros((len(LINKS), N_STEPS)),
         link_min_flow_deficit=np.zeros((len(LINKS), N_STEPS)),

@@ -538,7 +538,7 @@ def check_nodes(basin: Basin) -> list[Problem]:
             shares = [s.share for s in node.benefit_segments]
             by_month = [s.monthly_values() for s in node.benefit_segments]
             monthly = any(isinstance(s.value_usd_per_m3, list) for s in node.benefit_segments)
-            if abs(sum(shares) - 1) > 1e-6:
+            if shares and abs(sum(shares) - 1) > 1e-6:
                 problems.append(
                     Problem(
                         f"{where}.benefit_segments",
@@ -566,6 +566,16 @@ def check_nodes(basin: Basin) -> list[Problem]:
                         f"{where}.split",
                         f"names {sorted(node.split)}",
                         f"give a weight to each downstream node of {node.id}: {downstream}",
+                    )
+                )
+        if isinstance(node, JunctionNode) and node.residual_to is not None:
+            downstream = sorted(lk.to for lk in basin.links if lk.from_ == node.id)
+            if node.split is None or node.residual_to not in downstream:
+                problems.append(
+                    Problem(
+                        f"{where}.residual_to",
+                        f"= {node.residual_to!r}",
+                        f"a residual flow needs a split and one of {downstream}",
                     )
                 )
         if node.type in ("reservoir", "hydropower"):

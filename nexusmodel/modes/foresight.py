@@ -109,6 +109,12 @@ def evaluate_net_benefit(
     month = pd.DatetimeIndex(ds["time"].values).month.to_numpy() - 1
     for i, u in enumerate(users):
         left = delivered[i].copy()
+        if u.quadratic_benefit is not None:  # a x - b x^2 / 2 on each step's delivery
+            a, b = (
+                u.quadratic_benefit.value_usd_per_m3,
+                u.quadratic_benefit.decline_usd_per_m3_per_hm3,
+            )
+            total += float((disc * (a * left - b * left**2 / 2)).sum())
         for seg in u.benefit_segments:  # concave: listed from the highest value down
             take = np.minimum(left, seg.share * demanded[i])
             left -= take

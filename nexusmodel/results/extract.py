@@ -120,7 +120,8 @@ def extract_results(
         marginal[index[node], t] = value / ctx.discount[t]
     parts["marginal_value"] = xr.DataArray(marginal, dims=("node", "time"))
     # every flow's reduced cost (0 where the flow lies strictly between its bounds)
-    reduced = sol.reduced_costs(model.link.flow, (len(ctx.link_ids), n_t)) / ctx.discount
+    shape = (len(ctx.link_ids), n_t)
+    reduced = sol.reduced_costs(model.link.flow, shape) / ctx.discount  # type: ignore[union-attr]
     parts["link_reduced_cost"] = xr.DataArray(reduced, dims=("link", "time"))
 
     ds = xr.Dataset(parts)

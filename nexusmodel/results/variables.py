@@ -103,6 +103,9 @@ VARIABLES: dict[str, Variable] = {
         "reduced cost of the link flow: the objective's change per m3 more forced onto it",
     ),
     "link_min_flow_deficit": Variable(("link", "time"), "hm3", "minimum link flow not met (slack)"),
+    "residual_deficit": Variable(
+        ("node", "time"), "hm3", "residual flow below a split short of its minimum (slack)"
+    ),
     "storage_min_deficit": Variable(
         ("node", "time"), "hm3", "storage below its minimum or rule curve (slack)"
     ),

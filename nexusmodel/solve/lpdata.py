@@ -38,6 +38,7 @@ from nexusmodel.model.components import (
     outlet,
     release_rules,
     reservoir,
+    split,
 )
 from nexusmodel.model.context import BuildContext
 from nexusmodel.solve.highs import INF, HighsBackend
@@ -139,6 +140,7 @@ def series_data(
     step["town_demand"] = municipal.data(ctx).demand_hm3
     step["segment_cap"] = demand.data(ctx).take_cap_hm3
     step["segment_value"] = demand.data(ctx).value
+    step["split_residual"] = split.data(ctx).residual_min_hm3
     dc = irrigation.pairs(ctx)
     step["need"] = rows([irrigation.need_hm3_per_kha(ctx, c) for _d, c in dc])
     production = irrigation.production_coefficients(ctx, step["need"], step_year, year_need)
@@ -241,6 +243,7 @@ class Layout:
                 ("water", m.irrigation.water),
                 ("env_deficit", m.environment.deficit),
                 ("outflow", m.outlet.outflow),
+                ("split_deficit", m.split.deficit),
             )
         }
         taylor = hasattr(m.hydropower, "cut")
@@ -260,6 +263,7 @@ class Layout:
                 ("supply", m.municipal.supply),
                 ("water_limit", m.irrigation.water_limit),
                 ("env_min", m.environment.min_flow),
+                ("split_ratio", m.split.ratio),
             )
         }
         self.rows["env_annual"] = rows(m.environment.annual, n_y)
@@ -296,6 +300,7 @@ class Layout:
                     self.sense[id(comp)] = _sense(comp)
         for con in (
             m.water_balance,
+            m.split.ratio,
             m.link.min_flow,
             m.reservoir.min_storage,
             m.reservoir.max_storage,
@@ -481,6 +486,17 @@ class PushPlan:
             segs = np.arange(lay.cols["take"].shape[0])[:, None]
             add("ub", lay.cols["take"], "segment_cap", segs, t)
             add("cost", lay.cols["take"], "segment_value", segs, t, disc=step_disc)
+        # splits: the residual minimum (a bound of its slack, the right side of the ratios)
+        n_split = lay.cols["split_deficit"].shape[0]
+        if n_split:
+            _w, _total, c = split.weights(ctx)
+            junction = split.splits(ctx)
+            index = {j.id: i for i, j in enumerate(junction)}
+            of_branch = np.array([index[j] for j, _lid in m.split.branches])[:, None]
+            add("ub", lay.cols["split_deficit"], "split_residual", np.arange(n_split)[:, None], t)
+            add("rhs", lay.rows["split_ratio"], "split_residual", of_branch, t, scale=c[:, None], sense=0)
+            penalty = split.data(ctx).penalty[:, None]
+            add("cost", lay.cols["split_deficit"], "one", one, t, scale=-penalty, disc=step_disc)
         # irrigation
         if lay.pairs:
             k = np.arange(len(lay.pairs))[:, None]

@@ -14,6 +14,9 @@ from __future__ import annotations
 import numpy as np
 from textbook_files import FEB, at, flow, node, run, write_problem
 
+from nexusmodel.basin import load_basin
+from nexusmodel.modes.foresight import evaluate_net_benefit
+
 TOL = 1e-6
 
 
@@ -85,3 +88,52 @@ def test_users_sharing_a_source_end_at_equal_marginal_values(tmp_path):
         np.testing.assert_allclose(at(result, "marginal_value", where), 0.2, atol=TOL)
     february = 0.5 * 4 + 0.3 * 5 + 0.2 * (10 * FEB - 9)
     assert abs(result.report.objective_musd - (11 * 3.7 + february)) < 1e-6
+
+
+def quadratic_user(id: str, a: float, b: float) -> dict:
+    """Benefit a x - b x^2 / 2 (MUSD, x in hm3 a month), demand far above what it gets."""
+    return node(
+        id,
+        "demand",
+        monthly_demand_hm3=[100.0] * 12,
+        quadratic_benefit={"value_usd_per_m3": a, "decline_usd_per_m3_per_hm3": b},
+    )
+
+
+def test_three_users_with_quadratic_benefits_share_a_river_by_equal_marginal_values(tmp_path):
+    """Loucks & van Beek (2017), "Water Resource Systems Planning and Management", ch. 4
+    (allocating a river's flow among three users by Lagrange multipliers): benefits
+    B1 = 6 x1 - x1^2, B2 = 7 x2 - 1.5 x2^2, B3 = 8 x3 - 0.5 x3^2, and 6 hm3 to share.
+
+    By hand: at the optimum every user's marginal benefit equals the multiplier L:
+    6 - 2 x1 = 7 - 3 x2 = 8 - x3 = L and x1 + x2 + x3 = 6, so x = (6-L)/2 + (7-L)/3 + (8-L)
+    = 40/3 - 11 L / 6 = 6: L = 4, x = (1, 1, 4), benefit 5 + 5.5 + 24 = 34.5 MUSD. L is the
+    dual of the source's balance (the marginal value of water, 4 USD/m3). In February
+    (6*FEB hm3, see textbook_files): L = (40/3 - 6*FEB) * 6/11.
+    """
+    path = write_problem(
+        tmp_path,
+        [
+            node("S", "source"),
+            quadratic_user("U1", 6.0, 2.0),
+            quadratic_user("U2", 7.0, 3.0),
+            quadratic_user("U3", 8.0, 1.0),
+        ],
+        [{"from": "S", "to": "U1"}, {"from": "S", "to": "U2"}, {"from": "S", "to": "U3"}],
+        {"S": 6.0},
+    )
+    result = run(path)
+    qp_tol = 1e-5  # HiGHS's QP solver stops at a relative gap of about 1e-7
+    months = [m for m in range(12) if m != 1]
+    for user, expected in (("U1", 1.0), ("U2", 1.0), ("U3", 4.0)):
+        np.testing.assert_allclose(flow(result, "S", user)[months], expected, atol=qp_tol)
+        np.testing.assert_allclose(at(result, "marginal_value", user)[months], 4.0, atol=qp_tol)
+    np.testing.assert_allclose(at(result, "marginal_value", "S")[months], 4.0, atol=qp_tol)
+    lam = (40 / 3 - 6 * FEB) * 6 / 11
+    x = np.array([(6 - lam) / 2, (7 - lam) / 3, 8 - lam])
+    np.testing.assert_allclose(at(result, "marginal_value", "S")[1], lam, atol=qp_tol)
+    february = 6 * x[0] - x[0] ** 2 + 7 * x[1] - 1.5 * x[1] ** 2 + 8 * x[2] - 0.5 * x[2] ** 2
+    assert abs(result.report.objective_musd - (11 * 34.5 + february)) < 1e-4
+    # the economic yardstick of every mode prices the quadratic benefit alike
+    net = evaluate_net_benefit(result.results, load_basin(tmp_path))
+    assert abs(net - (11 * 34.5 + february)) < 1e-4

@@ -76,3 +76,59 @@ def test_a_split_must_name_every_downstream_node(tmp_path):
     )
     with pytest.raises(InputError, match=r"nodes\[J\]\.split.*\['D', 'O'\]"):
         run_scenario(path, "optimize")
+
+
+DAYS_2030 = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+INFLOW = np.array([100.0] * 6 + [20.0] + [100.0] * 5)  # hm3/month; July is dry
+
+
+def gauge_problem(folder):
+    """Pywr's ``river_split_with_gauge1.json``: S -> J, the first 10 m3/s (the minimum
+    residual flow, 10 * days * 0.0864 hm3 a month) to the river O, the flow above it split
+    3:1 between the river and an abstraction for D (50 hm3/month at 10 USD/m3)."""
+    return write_problem(
+        folder,
+        [
+            node("S", "source"),
+            node(
+                "J",
+                "junction",
+                split={"O": 3.0, "D": 1.0},
+                residual_to="O",
+                residual_min_m3s=10.0,
+            ),
+            node(
+                "D",
+                "demand",
+                monthly_demand_hm3=[50.0] * 12,
+                benefit_segments=[{"share": 1.0, "value_usd_per_m3": 10.0}],
+            ),
+            node("O", "sink"),
+        ],
+        [{"from": "S", "to": "J"}, {"from": "J", "to": "O"}, {"from": "J", "to": "D"}],
+        {"S": INFLOW.tolist()},
+    )
+
+
+@pytest.mark.parametrize("mode", ["optimize", "simulate"])
+def test_proportional_abstraction_above_a_minimum_residual_flow(tmp_path, mode):
+    """By hand, per month: R = 10 m3/s * days * 0.0864 (January 26.784 hm3), Q the inflow
+    (February: 100*FEB). Q >= R: D abstracts (Q - R) / 4 and the river gets R + 3 (Q - R) / 4;
+    one hm3 more at J gives D 0.25 hm3: marginal value 2.5 USD/m3. July (Q = 20 < R =
+    26.784): all 20 to the river, D nothing, the residual minimum short by R - 20 (penalty
+    10 USD/m3), and one hm3 more at J is worth the penalty, 10.
+    """
+    result = run(gauge_problem(tmp_path), mode)
+    residual = 10.0 * DAYS_2030 * 0.0864
+    q = INFLOW * np.where(np.arange(12) == 1, FEB, 1.0)
+    abstraction = np.clip(q - residual, 0.0, None) / 4
+    np.testing.assert_allclose(flow(result, "J", "D"), abstraction, atol=TOL)
+    np.testing.assert_allclose(flow(result, "J", "O"), q - abstraction, atol=TOL)
+    short = np.clip(residual - q, 0.0, None)
+    np.testing.assert_allclose(at(result, "residual_deficit", "J"), short, atol=TOL)
+    assert short[6] == pytest.approx(residual[6] - 20.0) and short[6] > 0
+    if mode == "optimize":
+        mv = at(result, "marginal_value", "J")
+        np.testing.assert_allclose(mv, np.where(short > 0, 10.0, 2.5), atol=TOL)
+        expected = 10.0 * abstraction.sum() - 10.0 * short.sum()
+        assert abs(result.report.objective_musd - expected) < 1e-6
