@@ -105,6 +105,10 @@ class IrrigationNode(NodeBase):
     conveyance_efficiency: PositiveFraction
     field_efficiency: PositiveFraction
     return_fraction: Fraction  # share of the losses (gross - net) that returns downstream
+    # shared land: the crops' areas in a year add up to at most this (crop choice)
+    land_ha: NonNeg | None = None
+    # perennial crop -> cost of replanting (USD/ha): its area may shrink only at that cost
+    perennial_crops: dict[str, NonNeg] = Field(default_factory=dict)
 
 
 class MunicipalNode(NodeBase):

@@ -56,6 +56,9 @@ VARIABLES: dict[str, Variable] = {
     "production": Variable(
         ("node", "crop", "year"), "t", "crop production (FAO-33 yield response)"
     ),
+    "land_price": Variable(
+        ("node", "year"), "USD/ha", "gain per ha more of a district's shared land (dual)"
+    ),
     "crop_revenue": Variable(("node", "crop", "year"), "USD", "crop revenue"),
     "crop_cost": Variable(("node", "crop", "year"), "USD", "crop cultivation cost"),
     # energy systems

@@ -33,6 +33,7 @@ from nexusmodel.model.components import (
     environment,
     hydropower,
     irrigation,
+    land,
     link,
     municipal,
     outlet,
@@ -252,6 +253,7 @@ class Layout:
                 cols(getattr(m.hydropower, name)) if taylor else np.zeros((0, n_t), int)
             )
         self.cols["area"] = cols(m.irrigation.area, n_y)
+        self.cols["uproot"] = cols(m.land.uproot, n_y)
         self.cols["annual_deficit"] = cols(m.environment.annual_deficit, n_y)
         self.rows = {
             name: rows(con)
@@ -534,6 +536,10 @@ class PushPlan:
             else:
                 add("cost", area, "area_value", k, y, disc=year_disc)
                 add("cost", water, "water_value", k, t, disc=step_year_disc)
+        # perennial crops: the replanting cost of area given up (a year's discount)
+        if lay.cols["uproot"].shape[0]:
+            replant = 0.0 if priority else -land.replant_cost(ctx)[:, None]
+            add("cost", lay.cols["uproot"], "one", one, np.zeros_like(y), scale=replant, disc=year_disc)
         # environment
         env_value = environment.data(ctx).deficit_value
         if env_value.size:
