@@ -202,6 +202,7 @@ def make_results(scale: float = 1.0) -> xr.Dataset:
         storage_bound_price=node_var(RES=zeros),
         storage_max_price=node_var(RES=zeros),
         residual_deficit=np.full((len(NODES), N_STEPS), np.nan),
+        land_price=np.full((len(NODES), len(YEARS)), np.nan),
         storage_min_price=node_var(RES=zeros),
         link_reduced_cost=np.zeros((len(LINKS), N_STEPS)),
         link_min_flow_deficit=np.zeros((len(LINKS), N_STEPS)),

@@ -335,6 +335,7 @@ def update_cases(draw: st.DrawFn) -> dict:
             objective=draw(st.sampled_from(["economic", "priority"])),
             discount_rate=draw(st.sampled_from([0.0, 0.05, 0.12])),
             head=draw(st.sampled_from(["slp", "fixed"])),
+            evaporation_area=draw(st.sampled_from(["mean", "start"])),
             municipal_hard=draw(st.booleans()),
         ),
         "windows": (start_a, start_b, length),
@@ -352,9 +353,9 @@ def update_cases(draw: st.DrawFn) -> dict:
 @given(case=update_cases())
 def test_every_configuration_pushed_in_place_is_the_lp_built_for_it(horizon, case):
     """Issue 15: for every objective kind, discount rate, time step (month, ten days, day),
-    head treatment, seasonal release share, agreed release and spill cap, a model built for
-    window A and given window B's (scaled) series in place equals, entry by entry, the model
-    built for B."""
+    head treatment, evaporating area (issue 13), seasonal release share, agreed release and
+    spill cap, a model built for window A and given window B's (scaled) series in place
+    equals, entry by entry, the model built for B."""
     start_a, start_b, length = case["windows"]
     basin = horizon.with_policy(case["policy"])
     series = basin.series

@@ -125,7 +125,8 @@ def series_data(
     storage_data = reservoir.data(ctx)
     step["res_lower"] = storage_data.lower_hm3
     step["res_upper"] = storage_data.upper_hm3
-    step["res_half"] = storage_data.evaporation_half
+    step["res_now"] = storage_data.evaporation_now
+    step["res_before"] = storage_data.evaporation_before
     plant_data = hydropower.data(ctx)
     step["turbine_cap"] = plant_data.turbine_cap_hm3
     step["energy_cap"] = plant_data.energy_cap_gwh
@@ -421,8 +422,8 @@ class PushPlan:
             add("rhs", lay.rows["res_lower"], "res_lower", r, t, sense=1)
             add("rhs", lay.rows["res_upper"], "res_upper", r, t, sense=2)
             bal, storage = lay.reservoir_balance, lay.cols["storage"]
-            add("coef", bal, "res_half", r, t, offset=1.0, cols=storage)
-            add("coef", bal[:, 1:], "res_half", r, t[:, 1:], offset=-1.0, cols=storage[:, :-1])
+            add("coef", bal, "res_now", r, t, offset=1.0, cols=storage)
+            add("coef", bal[:, 1:], "res_before", r, t[:, 1:], offset=-1.0, cols=storage[:, :-1])
         # hydropower
         n_p = lay.cols["turbine"].shape[0]
         plants = hydropower.data(ctx)

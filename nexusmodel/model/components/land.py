@@ -24,7 +24,8 @@ import xarray as xr
 
 from nexusmodel.basin.schema import IrrigationNode
 from nexusmodel.model.arrays import SolutionValues
-from nexusmodel.model.context import BuildContext, Term
+from nexusmodel.model.components.irrigation import pairs
+from nexusmodel.model.context import BuildContext, Term, nodes_of_class
 from nexusmodel.model.expr import linear
 
 NAME = "land"
@@ -39,18 +40,14 @@ def limited(ctx: BuildContext) -> list[IrrigationNode]:
 
 def perennials(ctx: BuildContext) -> list[tuple[str, str]]:
     """(district, crop) pairs of perennial crops that have an area, in the irrigation order."""
-    spec = ctx.basin.nodes
-    from nexusmodel.model.components.irrigation import pairs
-
-    return [(d, c) for d, c in pairs(ctx) if c in getattr(spec[d], "perennial_crops", {})]
+    spec = nodes_of_class(ctx.basin, IrrigationNode)
+    return [(d, c) for d, c in pairs(ctx) if c in spec[d].perennial_crops]
 
 
 def replant_cost(ctx: BuildContext) -> np.ndarray:
     """MUSD per kha of each perennial pair (USD/ha / 1000), undiscounted."""
-    return np.array(
-        [ctx.basin.nodes[d].perennial_crops[c] / 1000.0 for d, c in perennials(ctx)],  # type: ignore[union-attr]
-        dtype=float,
-    )
+    spec = nodes_of_class(ctx.basin, IrrigationNode)
+    return np.array([spec[d].perennial_crops[c] / 1000.0 for d, c in perennials(ctx)], dtype=float)
 
 
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
