@@ -110,17 +110,26 @@ class ReservoirRules:
 
     @classmethod
     def from_reference(cls, basin: Basin, reference: Reference) -> ReservoirRules:
-        """Rule curves of the optimal operation: the reference run's mean end-of-month
-        storage by calendar month, and its mean marginal value of water (clipped at 0) as
-        the filling value; buffer zones as :meth:`for_basin`."""
+        """The basin's rule curves and zones (:meth:`for_basin`: WEAP keeps the conservation
+        zone full up to the rule-curve maximum), with the reference run's mean marginal value
+        of water by calendar month (clipped at 0) as the filling value.
+
+        The rule curve is not the reference run's storage: where an optimal run spills, its
+        storage path is one of many optima (when to spill is a tie), and a planner's tool
+        follows the rule curve whatever the optimum did."""
         base = cls.for_basin(basin)
         months = basin.series.months.month.to_numpy()  # type: ignore[union-attr]
-        targets, values = {}, {}
-        for r, storage in reference.storage.items():
-            targets[r] = [float(storage[months == m].mean()) for m in range(1, 13)]
+        values = {}
+        for r in reference.storage:
             mv = reference.marginal_value[r]
             values[r] = [max(float(np.nanmean(mv[months == m])), 0.0) for m in range(1, 13)]
-        return cls(targets, base.buffer_top_hm3, {}, values, source="reference run")
+        return cls(
+            base.target_hm3,
+            base.buffer_top_hm3,
+            {},
+            values,
+            source="basin rule curves, reference values",
+        )
 
     def monthly(
         self, basin: Basin, month: int
@@ -245,8 +254,9 @@ def run_simulate(
 ) -> ModeRun:
     """Month-by-month simulation of a basin with horizon series (see the module docstring).
 
-    ``rules`` default to the reference run's rule curves (:meth:`ReservoirRules.from_reference`)
-    when a ``reference`` is given, else to WEAP's defaults (:meth:`ReservoirRules.for_basin`).
+    ``rules`` default to the basin's rule curves valued at the reference run's marginal
+    values (:meth:`ReservoirRules.from_reference`) when a ``reference`` is given, else to
+    WEAP's defaults (:meth:`ReservoirRules.for_basin`).
     """
     start = time.perf_counter()
     options = options or ModelOptions()
