@@ -21,7 +21,8 @@ def basin(inflow: float):
     """S -> R (500 hm3, S0 = 300) -> D (50/month at 0.05 USD/m3, consumptive); spill R -> O."""
     nodes = [
         node("S", "source"),
-        node("R", "reservoir", capacity_hm3=500.0, initial_storage_hm3=300.0),
+        # no end rule: a planner's simulation has none (with one, the last month keeps it)
+        node("R", "reservoir", capacity_hm3=500.0, initial_storage_hm3=300.0, end_storage="free"),
         node(
             "D",
             "demand",

@@ -28,6 +28,10 @@ rule curve is kept rather than spilled whatever the reference run says (WEAP and
 it; a reference run that spills values it at 0). Storage above the target pays a tie-breaker per hm3
 (``spill_penalty_usd_per_m3``), so it is released when nothing else uses it.
 
+With the economic objective the horizon's last month keeps the basin's own end rule
+(``end_storage``), as optimize and rolling do, so that the modes' net benefits compare; the
+priority objective (WEAP's allocation) has no end condition.
+
 Hydropower uses the head of the storage at the beginning of the month (no head iteration).
 A month whose inflow cannot even keep the storage above the zone's floor (evaporation over
 inflow) breaks the floor through a slack priced above everything else. Crop areas are the
@@ -62,7 +66,7 @@ from nexusmodel.modes.stitch import Stitcher
 from nexusmodel.modes.window import Window, WindowModel, plan_windows
 from nexusmodel.solve.highs import INF
 from nexusmodel.solve.live import layout
-from nexusmodel.solve.update import set_end_storage_value
+from nexusmodel.solve.update import set_end_storage_target, set_end_storage_value
 
 DEFAULT_FILL_VALUE_USD_PER_M3 = 0.01
 
@@ -110,26 +114,17 @@ class ReservoirRules:
 
     @classmethod
     def from_reference(cls, basin: Basin, reference: Reference) -> ReservoirRules:
-        """The basin's rule curves and zones (:meth:`for_basin`: WEAP keeps the conservation
-        zone full up to the rule-curve maximum), with the reference run's mean marginal value
-        of water by calendar month (clipped at 0) as the filling value.
-
-        The rule curve is not the reference run's storage: where an optimal run spills, its
-        storage path is one of many optima (when to spill is a tie), and a planner's tool
-        follows the rule curve whatever the optimum did."""
+        """Rule curves of the optimal operation: the reference run's mean end-of-month
+        storage by calendar month, and its mean marginal value of water (clipped at 0) as
+        the filling value; buffer zones as :meth:`for_basin`."""
         base = cls.for_basin(basin)
         months = basin.series.months.month.to_numpy()  # type: ignore[union-attr]
-        values = {}
-        for r in reference.storage:
+        targets, values = {}, {}
+        for r, storage in reference.storage.items():
+            targets[r] = [float(storage[months == m].mean()) for m in range(1, 13)]
             mv = reference.marginal_value[r]
             values[r] = [max(float(np.nanmean(mv[months == m])), 0.0) for m in range(1, 13)]
-        return cls(
-            base.target_hm3,
-            base.buffer_top_hm3,
-            {},
-            values,
-            source="basin rule curves, reference values",
-        )
+        return cls(targets, base.buffer_top_hm3, {}, values, source="reference run")
 
     def monthly(
         self, basin: Basin, month: int
@@ -193,8 +188,28 @@ class SimulatePolicy(WindowPolicy):
         self._monthly = {m: rules.monthly(basin, m) for m in range(1, 13)}
 
     def end_rule(self, run: WindowRun, wm: WindowModel, win: Window) -> None:
-        if run.reservoirs:  # no foresight: the rule curve, not an end value, keeps water
+        if not run.reservoirs:
+            return
+        last = win.stop == run.n_steps
+        if not last or self.options.objective == "priority":
+            # no foresight: the rule curve, not an end value, keeps water (WEAP's allocation
+            # has no end condition)
             set_end_storage_value(wm.model, wm.backend, 0.0)
+            return
+        # economic objective: the horizon's last month keeps the basin's own end rule, as
+        # optimize and rolling do, so that their net benefits compare (a storage short of it
+        # is priced above everything else, never infeasible)
+        targets, values = {}, {}
+        for r in run.reservoirs:
+            node = nodes_of_class(self.basin, ReservoirNode)[r]
+            if node.end_storage == "initial":
+                targets[r] = node.initial_storage_hm3
+            else:
+                values[r] = node.terminal_value_usd_per_m3 if node.end_storage == "value" else 0.0
+        if values:
+            set_end_storage_value(wm.model, wm.backend, values)
+        if targets:
+            set_end_storage_target(wm.model, wm.backend, targets, self._zone_penalty(wm))
 
     def setup(self, run: WindowRun, wm: WindowModel, win: Window) -> None:
         if not run.reservoirs:
@@ -254,9 +269,8 @@ def run_simulate(
 ) -> ModeRun:
     """Month-by-month simulation of a basin with horizon series (see the module docstring).
 
-    ``rules`` default to the basin's rule curves valued at the reference run's marginal
-    values (:meth:`ReservoirRules.from_reference`) when a ``reference`` is given, else to
-    WEAP's defaults (:meth:`ReservoirRules.for_basin`).
+    ``rules`` default to the reference run's rule curves (:meth:`ReservoirRules.from_reference`)
+    when a ``reference`` is given, else to WEAP's defaults (:meth:`ReservoirRules.for_basin`).
     """
     start = time.perf_counter()
     options = options or ModelOptions()

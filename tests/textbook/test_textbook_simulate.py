@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from textbook_files import FEB, at, flow, node, run, write_problem
+from textbook_files import FEB, at, flow, node, run, run_weap, write_problem
 
 TOL = 1e-6
 SUPPLY = np.array([15.0, 15.0 * FEB] + [15.0] * 10)
@@ -58,20 +58,23 @@ def test_pywr_simple1_meets_the_demand_and_passes_the_rest(tmp_path, mode):
 def test_simulate_keeps_a_full_reservoir_full_and_draws_it_for_a_demand(
     tmp_path, inflow, storage, spill
 ):
-    """S -> R (500 hm3, full at the start, rule curve: full) -> D (50 a month at 0.05
-    USD/m3, consumptive); spill R -> O. Simulated month by month with WEAP's defaults."""
+    """S -> R (500 hm3, full at the start, no end rule, rule curve: full) -> D (50 a month
+    at 0.05 USD/m3, consumptive); spill R -> O. Simulated month by month on WEAP's default
+    rules (``ReservoirRules.for_basin``: keep the conservation zone full)."""
     path = write_problem(
         tmp_path,
         [
             node("S", "source"),
-            node("R", "reservoir", capacity_hm3=500.0, initial_storage_hm3=500.0),
+            node(
+                "R", "reservoir", capacity_hm3=500.0, initial_storage_hm3=500.0, end_storage="free"
+            ),
             user("D", 50.0, 0.05),
             node("O", "sink"),
         ],
         [{"from": "S", "to": "R"}, {"from": "R", "to": "D"}, {"from": "R", "to": "O"}],
         {"S": inflow},
     )
-    result = run(path, "simulate")
+    result = run_weap(path)
     np.testing.assert_allclose(at(result, "storage", "R"), storage, atol=TOL)
     np.testing.assert_allclose(flow(result, "R", "D"), 50.0, atol=TOL)
     np.testing.assert_allclose(flow(result, "R", "O"), spill, atol=TOL)

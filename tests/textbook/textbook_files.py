@@ -98,6 +98,18 @@ def run(path: Path, mode: str = "optimize") -> RunResult:
     return result
 
 
+def run_weap(path: Path) -> RunResult:
+    """Simulate the scenario month by month on WEAP's default rules (no reference run: the
+    rule curves are the basin's, the conservation zone kept full up to them)."""
+    from nexusmodel.modes.simulate import ReservoirRules, run_simulate
+    from nexusmodel.run import applied_scenario
+
+    scenario, basin = applied_scenario(path)
+    result = run_simulate(basin, scenario.options, rules=ReservoirRules.for_basin(basin))
+    assert result.report.status == "optimal", result.report.status
+    return result
+
+
 def at(result: RunResult, name: str, node: str) -> np.ndarray:
     """A (node, time) result at one node, over the steps."""
     return result.results[name].sel(node=node).to_numpy()
