@@ -70,7 +70,7 @@ def test_fixed_head_plant_at_capacity_spills(installed_mw, turbine, energy):
     ds = r.ds
     assert r.at("turbine_flow", "H")[0] == pytest.approx(turbine, abs=TOL)
     assert r.at("energy", "H")[0] == pytest.approx(energy, abs=TOL)
-    assert r.at("head", "H")[0] == pytest.approx(50.0)
+    assert r.at("head_m", "H")[0] == pytest.approx(50.0)
     # the rest of the 100 hm3 spills past the plant
     assert r.at("release", "H")[0] == pytest.approx(100.0, abs=TOL)
     assert r.at("spill", "H")[0] == pytest.approx(100.0 - turbine, abs=TOL)
@@ -246,7 +246,7 @@ def test_reported_monthly_energy_is_the_exact_energy(inflow, prices, table):
     np.testing.assert_allclose(r.at("energy", "R"), exact, rtol=0.01)
     start = np.concatenate([[S0], storage[:-1]])
     head = np.interp((start + storage) / 2.0, *TABLES[table]) - TAILWATER
-    np.testing.assert_allclose(r.at("head", "R"), head, rtol=0.01)
+    np.testing.assert_allclose(r.at("head_m", "R"), head, rtol=0.01)
 
 
 def test_surplus_hydropower_is_exported_at_the_export_price():

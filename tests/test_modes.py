@@ -314,7 +314,7 @@ def test_simulation_allocates_by_priority_and_follows_the_rule_curve():
     np.testing.assert_allclose(ds["delivery"].sel(node="M"), [30, 30, 30, 10, 5], atol=TOL)
     np.testing.assert_allclose(ds["delivery"].sel(node="D"), [50, 0, 80, 0, 0], atol=TOL)
     np.testing.assert_allclose(ds["link_flow"].sel(link="J>O"), [0, 40, 0, 0, 0], atol=TOL)
-    np.testing.assert_allclose(ds["head"].sel(node="R"), [20, 20, 25, 14, 13], atol=TOL)
+    np.testing.assert_allclose(ds["head_m"].sel(node="R"), [20, 20, 25, 14, 13], atol=TOL)
     energy = 0.002725 * 0.9 * np.array([20, 20, 25, 14, 13]) * np.array([80, 70, 110, 10, 5])
     np.testing.assert_allclose(ds["energy"].sel(node="R"), energy, rtol=1e-9)
     assert ds.attrs["mode"] == "simulate" and ds.attrs["objective_kind"] == "priority"

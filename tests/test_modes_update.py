@@ -78,7 +78,7 @@ def rich_basin(n_months: int = 24, start: str = "2030-01", end_storage: str = "i
     S --> R (reservoir: plant, evaporation, rule curves) --> H (run of river) --> J
     J --> I (irrigation: cotton Ky 0.85, wheat Ky 1.05) --return--> O
     J --> M (town) --return--> O
-    J --(<= 30 m3/s, 0.001 USD/m3)--> D (two-segment demand curve) --> O
+    J --(<= 30 m3/s, 0.001 USD/m3)--> D (two-segment demand curve, by month) --> O
     J --(min 1 m3/s)--> E (terminal lake: monthly minimum, 150 hm3/yr target)
     J --> O (sink, 0.001 USD/m3 penalty)
     R and H deliver to K (energy system: thermal, imports, exports)
@@ -106,7 +106,10 @@ def rich_basin(n_months: int = 24, start: str = "2030-01", end_storage: str = "i
             "I", "irrigation", conveyance_efficiency=0.8, field_efficiency=0.7, return_fraction=0.5
         ),
         node("M", "municipal", return_fraction=0.6),
-        demand_node("D", [(0.6, 0.08), (0.4, 0.02)], monthly_demand_hm3=[20.0] * 12),
+        # the first segment's value changes with the month (pushed in place like the others)
+        demand_node(
+            "D", [(0.6, [0.08] * 6 + [0.12] * 6), (0.4, 0.02)], monthly_demand_hm3=[20.0] * 12
+        ),
         node(
             "E",
             "environment",
@@ -332,6 +335,7 @@ def update_cases(draw: st.DrawFn) -> dict:
             objective=draw(st.sampled_from(["economic", "priority"])),
             discount_rate=draw(st.sampled_from([0.0, 0.05, 0.12])),
             head=draw(st.sampled_from(["slp", "fixed"])),
+            evaporation_area=draw(st.sampled_from(["mean", "start"])),
             municipal_hard=draw(st.booleans()),
         ),
         "windows": (start_a, start_b, length),
@@ -349,9 +353,9 @@ def update_cases(draw: st.DrawFn) -> dict:
 @given(case=update_cases())
 def test_every_configuration_pushed_in_place_is_the_lp_built_for_it(horizon, case):
     """Issue 15: for every objective kind, discount rate, time step (month, ten days, day),
-    head treatment, seasonal release share, agreed release and spill cap, a model built for
-    window A and given window B's (scaled) series in place equals, entry by entry, the model
-    built for B."""
+    head treatment, evaporating area (issue 13), seasonal release share, agreed release and
+    spill cap, a model built for window A and given window B's (scaled) series in place
+    equals, entry by entry, the model built for B."""
     start_a, start_b, length = case["windows"]
     basin = horizon.with_policy(case["policy"])
     series = basin.series

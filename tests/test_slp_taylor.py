@@ -124,7 +124,7 @@ def test_fixed_head_mode_keeps_the_head_of_the_initial_storage(built):
     assert report.slp_iterations == 0
     q = ds["turbine_flow"].sel(node="R").to_numpy()
     np.testing.assert_allclose(ds["energy"].sel(node="R").to_numpy(), K * h0 * q, atol=1e-7)
-    np.testing.assert_allclose(ds["head"].sel(node="R").to_numpy(), h0)
+    np.testing.assert_allclose(ds["head_m"].sel(node="R").to_numpy(), h0)
 
 
 def test_slp_energy_is_the_exact_energy_and_no_worse_than_fixed_head():

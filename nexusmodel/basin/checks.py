@@ -16,6 +16,7 @@ from nexusmodel.basin.basin import MEAN_MONTH_DAYS
 from nexusmodel.basin.schema import (
     DemandNode,
     EnvironmentNode,
+    JunctionNode,
     ReservoirNode,
 )
 from nexusmodel.errors import Problem, did_you_mean
@@ -98,8 +99,14 @@ def _is_outlet(node: object) -> bool:
     )
 
 
+def _fully_consumptive(node: object) -> bool:
+    """A demand node that returns nothing: its water ends there, as at an outlet."""
+    return isinstance(node, DemandNode) and node.return_fraction == 0
+
+
 def check_graph(basin: Basin) -> list[Problem]:
-    """The network has no cycles and every water node drains to a sink or terminal lake."""
+    """The network has no cycles and every water node drains to a sink or terminal lake
+    (or ends at a fully consumptive demand, which needs no return link)."""
     problems = []
     water = basin.water_node_ids
     out: dict[str, list[str]] = {n: [] for n in water}
@@ -152,7 +159,8 @@ def check_graph(basin: Basin) -> list[Problem]:
     for src, dsts in out.items():
         for dst in dsts:
             into[dst].append(src)
-    reached = {n for n in water if _is_outlet(basin.nodes[n])}
+    # a fully consumptive demand uses up all it receives: it needs no link to a sink
+    reached = {n for n in water if _is_outlet(basin.nodes[n]) or _fully_consumptive(basin.nodes[n])}
     if not reached:
         problems.append(
             Problem(_yaml(basin), "no sink or terminal lake", "add a node of type sink")
@@ -519,9 +527,18 @@ def check_nodes(basin: Basin) -> list[Problem]:
     for node in basin.spec.nodes:
         where = f"{_yaml(basin)}: nodes[{node.id}]"
         if isinstance(node, DemandNode):
+            if node.return_fraction > 0 and not any(lk.from_ == node.id for lk in basin.links):
+                problems.append(
+                    Problem(
+                        f"{where}.return_fraction",
+                        f"= {node.return_fraction:g} but the node has no outgoing link",
+                        "add a return link downstream, or set return_fraction: 0",
+                    )
+                )
             shares = [s.share for s in node.benefit_segments]
-            values = [s.value_usd_per_m3 for s in node.benefit_segments]
-            if abs(sum(shares) - 1) > 1e-6:
+            by_month = [s.monthly_values() for s in node.benefit_segments]
+            monthly = any(isinstance(s.value_usd_per_m3, list) for s in node.benefit_segments)
+            if shares and abs(sum(shares) - 1) > 1e-6:
                 problems.append(
                     Problem(
                         f"{where}.benefit_segments",
@@ -529,12 +546,36 @@ def check_nodes(basin: Basin) -> list[Problem]:
                         "they must add up to 1",
                     )
                 )
-            if any(b > a for a, b in zip(values, values[1:], strict=False)):
+            for month in range(12):
+                values = [v[month] for v in by_month]
+                if any(b > a for a, b in zip(values, values[1:], strict=False)):
+                    problems.append(
+                        Problem(
+                            f"{where}.benefit_segments",
+                            f"values {values} increase"
+                            + (f" in month {month + 1}" if monthly else ""),
+                            "a demand curve falls: list segments from the highest value down",
+                        )
+                    )
+                    break
+        if isinstance(node, JunctionNode) and node.split is not None:
+            downstream = sorted(lk.to for lk in basin.links if lk.from_ == node.id)
+            if sorted(node.split) != downstream:
                 problems.append(
                     Problem(
-                        f"{where}.benefit_segments",
-                        f"values {values} increase",
-                        "a demand curve falls: list segments from the highest value down",
+                        f"{where}.split",
+                        f"names {sorted(node.split)}",
+                        f"give a weight to each downstream node of {node.id}: {downstream}",
+                    )
+                )
+        if isinstance(node, JunctionNode) and node.residual_to is not None:
+            downstream = sorted(lk.to for lk in basin.links if lk.from_ == node.id)
+            if node.split is None or node.residual_to not in downstream:
+                problems.append(
+                    Problem(
+                        f"{where}.residual_to",
+                        f"= {node.residual_to!r}",
+                        f"a residual flow needs a split and one of {downstream}",
                     )
                 )
         if node.type in ("reservoir", "hydropower"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, model_validator
 
 #: The largest magnitude of any number in an input file: far above any real basin's
 #: quantity (hm3, MW, ha, USD/m3, persons), far below where arithmetic overflows.
@@ -105,6 +105,10 @@ class IrrigationNode(NodeBase):
     conveyance_efficiency: PositiveFraction
     field_efficiency: PositiveFraction
     return_fraction: Fraction  # share of the losses (gross - net) that returns downstream
+    # shared land: the crops' areas in a year add up to at most this (crop choice)
+    land_ha: NonNeg | None = None
+    # perennial crop -> cost of replanting (USD/ha): its area may shrink only at that cost
+    perennial_crops: dict[str, NonNeg] = Field(default_factory=dict)
 
 
 class MunicipalNode(NodeBase):
@@ -116,19 +120,47 @@ class MunicipalNode(NodeBase):
 
 
 class BenefitSegment(Spec):
-    """One segment of a concave benefit curve: a share of the demand and its value."""
+    """One segment of a concave benefit curve: a share of the demand and its value.
+
+    The value is one number, or twelve (January..December) where the curve changes with
+    the month (CALVIN's monthly economic penalty functions).
+    """
 
     share: PositiveFraction
-    value_usd_per_m3: NonNeg
+    value_usd_per_m3: NonNeg | Annotated[list[NonNeg], Field(min_length=12, max_length=12)]
+
+    def monthly_values(self) -> list[float]:
+        """The segment's value in each calendar month, January first (USD/m3)."""
+        v = self.value_usd_per_m3
+        return [float(x) for x in v] if isinstance(v, list) else [float(v)] * 12
+
+
+class QuadraticBenefit(Spec):
+    """A benefit ``B(x) = a x - b x^2 / 2`` of each step's delivery x (hm3; B in MUSD), so
+    the marginal value falls linearly from ``a`` at x = 0 by ``b`` per hm3 delivered."""
+
+    value_usd_per_m3: NonNeg  # a: marginal value of the first m3
+    decline_usd_per_m3_per_hm3: Positive  # b: fall of the marginal value per hm3 delivered
 
 
 class DemandNode(NodeBase):
-    """Any user with an economic demand curve (CALVIN-style piecewise-linear benefit)."""
+    """Any user with an economic demand curve: a CALVIN-style piecewise-linear benefit
+    (``benefit_segments``) or a quadratic one (``quadratic_benefit``), not both."""
 
     type: Literal["demand"]
     monthly_demand_hm3: Monthly
-    benefit_segments: list[BenefitSegment] = Field(min_length=1)
+    benefit_segments: list[BenefitSegment] = Field(default_factory=list)
+    quadratic_benefit: QuadraticBenefit | None = None
     return_fraction: Fraction = 0.0
+
+    @model_validator(mode="after")
+    def _one_curve(self) -> DemandNode:
+        if bool(self.benefit_segments) == (self.quadratic_benefit is not None):
+            raise ValueError(
+                "give benefit_segments (a piecewise-linear curve) or quadratic_benefit, "
+                "exactly one of them"
+            )
+        return self
 
 
 class EnvironmentNode(NodeBase):
@@ -143,9 +175,22 @@ class EnvironmentNode(NodeBase):
 
 
 class JunctionNode(NodeBase):
-    """A confluence or a diversion point."""
+    """A confluence or a diversion point.
+
+    ``split`` fixes the ratios among its outflows: downstream node id -> weight (``{A: 1,
+    B: 3}`` sends a quarter to A and three quarters to B, every step, in every mode). With
+    ``residual_to`` and ``residual_min_m3s``, the split applies only to the flow above a
+    minimum residual flow that goes to ``residual_to`` first (proportional abstraction
+    above a hands-off flow); a residual flow short of its minimum is a named slack.
+    """
 
     type: Literal["junction"]
+    split: dict[str, Positive] | None = None
+    # proportional abstraction (Pywr's RiverSplitWithGauge): the first residual_min_m3s of
+    # the flow goes to residual_to, the split applies to the flow above it
+    residual_to: str | None = None
+    residual_min_m3s: Monthly | NonNeg = 0.0
+    residual_penalty_usd_per_m3: NonNeg = 10.0  # per m3 of the residual minimum not met
 
 
 class SinkNode(NodeBase):

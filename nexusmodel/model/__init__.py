@@ -15,11 +15,13 @@ from nexusmodel.model.components import (
     environment,
     hydropower,
     irrigation,
+    land,
     link,
     municipal,
     outlet,
     release_rules,
     reservoir,
+    split,
 )
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
@@ -32,11 +34,13 @@ COMPONENTS = (
     hydropower,
     energy_system,
     irrigation,
+    land,
     municipal,
     demand,
     environment,
     outlet,
     release_rules,
+    split,
 )
 
 

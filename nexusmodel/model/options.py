@@ -29,6 +29,8 @@ class ModelOptions(BaseModel):
     municipal_hard: bool = False
     spill_penalty_usd_per_m3: float = Field(1e-4, ge=0)  # a tie-breaker against needless spill
     head: Literal["slp", "fixed"] = "slp"  # reservoir head: iterate on it, or fix it at the start
+    # the reservoir area that evaporates over a step: at its mean storage or at its start
+    evaporation_area: Literal["mean", "start"] = "mean"
     slp_tolerance: float = Field(1e-3, gt=0)  # relative change of total energy to stop
     slp_max_iterations: int = Field(12, ge=1)
     solver: str = "highs"

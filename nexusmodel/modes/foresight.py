@@ -106,12 +106,19 @@ def evaluate_net_benefit(
     users = list(nodes_of_class(basin, DemandNode).values())
     delivered = _at(ds, "delivery", [u.id for u in users])
     demanded = _at(ds, "demand", [u.id for u in users])
+    month = pd.DatetimeIndex(ds["time"].values).month.to_numpy() - 1
     for i, u in enumerate(users):
         left = delivered[i].copy()
-        for seg in sorted(u.benefit_segments, key=lambda s: -s.value_usd_per_m3):
+        if u.quadratic_benefit is not None:  # a x - b x^2 / 2 on each step's delivery
+            a, b = (
+                u.quadratic_benefit.value_usd_per_m3,
+                u.quadratic_benefit.decline_usd_per_m3_per_hm3,
+            )
+            total += float((disc * (a * left - b * left**2 / 2)).sum())
+        for seg in u.benefit_segments:  # concave: listed from the highest value down
             take = np.minimum(left, seg.share * demanded[i])
             left -= take
-            total += float((take * disc).sum()) * seg.value_usd_per_m3
+            total += float((take * disc * np.array(seg.monthly_values())[month]).sum())
     # environment: monthly and annual deficits (annual ones sit in the year's last step)
     envs = list(nodes_of_class(basin, EnvironmentNode).values())
     deficit = _at(ds, "env_deficit", [e.id for e in envs])

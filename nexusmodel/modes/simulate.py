@@ -23,8 +23,14 @@ priority than the reservoir needs it. Storage up to the target earns ``fill[r,t]
 weight of a rank half a rank above hydropower (or of ``priorities["reservoir"]``), so water
 is kept ahead of generation but given up for every water demand; in the economic objective
 ``fill_value_usd_per_m3`` (default: the reference run's marginal value of water at the
-reservoir in that calendar month). Storage above the target pays a tie-breaker per hm3
+reservoir in that calendar month), never less than :func:`keep_value`, so water up to the
+rule curve is kept rather than spilled whatever the reference run says (WEAP and Pywr keep
+it; a reference run that spills values it at 0). Storage above the target pays a tie-breaker per hm3
 (``spill_penalty_usd_per_m3``), so it is released when nothing else uses it.
+
+With the economic objective the horizon's last month keeps the basin's own end rule
+(``end_storage``), as optimize and rolling do, so that the modes' net benefits compare; the
+priority objective (WEAP's allocation) has no end condition.
 
 Hydropower uses the head of the storage at the beginning of the month (no head iteration).
 A month whose inflow cannot even keep the storage above the zone's floor (evaporation over
@@ -43,6 +49,7 @@ import pyomo.environ as pyo
 
 from nexusmodel.basin.basin import Basin
 from nexusmodel.basin.schema import ReservoirNode
+from nexusmodel.model.components import demand
 from nexusmodel.model.context import BuildContext, nodes_of_class
 from nexusmodel.model.expr import linear
 from nexusmodel.model.options import ModelOptions
@@ -59,7 +66,7 @@ from nexusmodel.modes.stitch import Stitcher
 from nexusmodel.modes.window import Window, WindowModel, plan_windows
 from nexusmodel.solve.highs import INF
 from nexusmodel.solve.live import layout
-from nexusmodel.solve.update import set_end_storage_value
+from nexusmodel.solve.update import set_end_storage_target, set_end_storage_value
 
 DEFAULT_FILL_VALUE_USD_PER_M3 = 0.01
 
@@ -161,6 +168,14 @@ def fill_weight(options: ModelOptions) -> float:
     return float(10.0 ** (top + 1 - rank))
 
 
+def keep_value(options: ModelOptions) -> float:
+    """Least value per m3 of storage up to the rule curve in the economic objective (USD/m3):
+    ten times the spill tie-breaker (at least 0.001), so water up to the rule curve is kept
+    rather than spilled to a sink, as WEAP and Pywr keep it, even when the reference run
+    values it at 0 (a wet run that spills); any use worth more still takes it."""
+    return max(1e-3, 10.0 * options.spill_penalty_usd_per_m3)
+
+
 class SimulatePolicy(WindowPolicy):
     heads = "start"  # the head of the storage at the beginning of the month
     season_rules = False  # rule curves are the operating policy (modes.seasons)
@@ -173,8 +188,28 @@ class SimulatePolicy(WindowPolicy):
         self._monthly = {m: rules.monthly(basin, m) for m in range(1, 13)}
 
     def end_rule(self, run: WindowRun, wm: WindowModel, win: Window) -> None:
-        if run.reservoirs:  # no foresight: the rule curve, not an end value, keeps water
+        if not run.reservoirs:
+            return
+        last = win.stop == run.n_steps
+        if not last or self.options.objective == "priority":
+            # no foresight: the rule curve, not an end value, keeps water (WEAP's allocation
+            # has no end condition)
             set_end_storage_value(wm.model, wm.backend, 0.0)
+            return
+        # economic objective: the horizon's last month keeps the basin's own end rule, as
+        # optimize and rolling do, so that their net benefits compare (a storage short of it
+        # is priced above everything else, never infeasible)
+        targets, values = {}, {}
+        for r in run.reservoirs:
+            node = nodes_of_class(self.basin, ReservoirNode)[r]
+            if node.end_storage == "initial":
+                targets[r] = node.initial_storage_hm3
+            else:
+                values[r] = node.terminal_value_usd_per_m3 if node.end_storage == "value" else 0.0
+        if values:
+            set_end_storage_value(wm.model, wm.backend, values)
+        if targets:
+            set_end_storage_target(wm.model, wm.backend, targets, self._zone_penalty(wm))
 
     def setup(self, run: WindowRun, wm: WindowModel, win: Window) -> None:
         if not run.reservoirs:
@@ -196,8 +231,9 @@ class SimulatePolicy(WindowPolicy):
             targets.append(target)
             if priority:
                 fill.append(fill_weight(self.options))
-            else:
-                fill.append(DEFAULT_FILL_VALUE_USD_PER_M3 if value is None else value)
+            else:  # never below the value that keeps water up to the rule curve
+                given = DEFAULT_FILL_VALUE_USD_PER_M3 if value is None else value
+                fill.append(max(given, keep_value(self.options)))
         n_t = win.length
         floor = np.repeat(np.array(floors)[:, None], n_t, axis=1)
         rows = lay.rows["res_lower"]
@@ -238,6 +274,7 @@ def run_simulate(
     """
     start = time.perf_counter()
     options = options or ModelOptions()
+    demand.check_window_modes(basin, options, "simulate")
     if rules is None:
         rules = (
             ReservoirRules.from_reference(basin, reference)

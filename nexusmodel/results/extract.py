@@ -119,6 +119,10 @@ def extract_results(
     for (node, t), value in zip(keys, duals, strict=True):
         marginal[index[node], t] = value / ctx.discount[t]
     parts["marginal_value"] = xr.DataArray(marginal, dims=("node", "time"))
+    # every flow's reduced cost (0 where the flow lies strictly between its bounds)
+    shape = (len(ctx.link_ids), n_t)
+    reduced = sol.reduced_costs(model.link.flow, shape) / ctx.discount  # type: ignore[union-attr]
+    parts["link_reduced_cost"] = xr.DataArray(reduced, dims=("link", "time"))
 
     ds = xr.Dataset(parts)
     residual = balance_residual(ds, storage_previous, ctx)

@@ -32,7 +32,8 @@ VARIABLES: dict[str, Variable] = {
     "release": Variable(("node", "time"), "hm3", "total outflow of a reservoir or plant node"),
     "turbine_flow": Variable(("node", "time"), "hm3", "water passed through the turbines"),
     "spill": Variable(("node", "time"), "hm3", "outflow that bypasses the turbines"),
-    "head": Variable(("node", "time"), "m", "hydraulic head used for the energy of the step"),
+    # named head_m, not head: ``ds.head`` is xarray's method (the first rows), not this variable
+    "head_m": Variable(("node", "time"), "m", "hydraulic head used for the energy of the step"),
     "energy": Variable(("node", "time"), "GWh", "hydropower generated at the plant"),
     "demand": Variable(("node", "time"), "hm3", "water requirement at the node's intake"),
     "delivery": Variable(("node", "time"), "hm3", "water received at the node's intake"),
@@ -54,6 +55,9 @@ VARIABLES: dict[str, Variable] = {
     ),
     "production": Variable(
         ("node", "crop", "year"), "t", "crop production (FAO-33 yield response)"
+    ),
+    "land_price": Variable(
+        ("node", "year"), "USD/ha", "gain per ha more of a district's shared land (dual)"
     ),
     "crop_revenue": Variable(("node", "crop", "year"), "USD", "crop revenue"),
     "crop_cost": Variable(("node", "crop", "year"), "USD", "crop cultivation cost"),
@@ -82,9 +86,29 @@ VARIABLES: dict[str, Variable] = {
         ("node", "time"), "USD/m3", "shadow price of the environmental flow rule"
     ),
     "storage_bound_price": Variable(
-        ("node", "time"), "USD/m3", "shadow price of the storage bounds (rule curves, capacity)"
+        ("node", "time"),
+        "USD/m3",
+        "sum of the magnitudes of storage_max_price and storage_min_price",
+    ),
+    "storage_max_price": Variable(
+        ("node", "time"),
+        "USD/m3",
+        "gain per m3 more room under the storage maximum (capacity or rule-curve maximum)",
+    ),
+    "storage_min_price": Variable(
+        ("node", "time"),
+        "USD/m3",
+        "gain per m3 lower storage minimum (dead storage or rule-curve minimum)",
+    ),
+    "link_reduced_cost": Variable(
+        ("link", "time"),
+        "USD/m3",
+        "reduced cost of the link flow: the objective's change per m3 more forced onto it",
     ),
     "link_min_flow_deficit": Variable(("link", "time"), "hm3", "minimum link flow not met (slack)"),
+    "residual_deficit": Variable(
+        ("node", "time"), "hm3", "residual flow below a split short of its minimum (slack)"
+    ),
     "storage_min_deficit": Variable(
         ("node", "time"), "hm3", "storage below its minimum or rule curve (slack)"
     ),

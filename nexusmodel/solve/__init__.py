@@ -65,6 +65,11 @@ def _solve(model: pyo.ConcreteModel, options: ModelOptions | None) -> SolveRepor
     ctx: BuildContext = model.context
     opts = options or ctx.options
     if opts.solver != "highs":
+        if getattr(model, "objective_hessian", None):
+            raise SolverError(
+                f"solver {opts.solver!r}: the model has quadratic benefits "
+                "(quadratic_benefit), which only the built-in solver highs passes on"
+            )
         return _solve_with_pyomo(model, opts.solver)
     backend = HighsBackend.from_model(model)
     timings = {"translate": backend.compile_seconds, "solve": 0.0}

@@ -52,6 +52,29 @@ class Solution:
         return np.where(rows >= 0, self.row_dual[np.maximum(rows, 0)], 0.0).reshape(shape)
 
 
+def pass_hessian(
+    highs: highspy.Highs, column: dict[int, int], diagonal: list[tuple[Any, float]], n_cols: int
+) -> None:
+    """Give HiGHS the objective's quadratic part ``sum q x^2 / 2`` (a diagonal Hessian, q <= 0
+    when maximizing: a concave objective, a convex QP that HiGHS solves exactly with duals).
+    Nothing to do when there is none (the model stays an LP)."""
+    q = np.zeros(n_cols)
+    for var, value in diagonal:
+        i = column.get(id(var))
+        if i is not None:  # a variable the compiler dropped (fixed) has no column
+            q[i] += value
+    cols = np.flatnonzero(q)
+    if not cols.size:
+        return
+    hessian = highspy.HighsHessian()
+    hessian.dim_ = n_cols
+    hessian.format_ = highspy.HessianFormat.kTriangular
+    hessian.start_ = np.searchsorted(cols, np.arange(n_cols + 1)).astype(np.int32)
+    hessian.index_ = cols.astype(np.int32)
+    hessian.value_ = q[cols]
+    highs.passHessian(hessian)
+
+
 @dataclass
 class HighsBackend:
     """One compiled LP inside a live ``highspy.Highs`` object."""
@@ -113,6 +136,7 @@ class HighsBackend:
         highs.setOptionValue("threads", threads)
         highs.passModel(lp)
         column = {id(v): i for i, v in enumerate(repn.columns)}
+        pass_hessian(highs, column, getattr(model, "objective_hessian", None) or [], n_cols)
         row: dict[int, int] = {}
         sign = np.ones(n_rows)
         for i, entry in enumerate(repn.rows):

@@ -160,8 +160,8 @@ class LiveModel:
         self.push_initial_storage()
 
     def push_initial_storage(self) -> None:
-        """The first step's balance row of each reservoir: data + S0 (1 - e[0] a1 / 2), with
-        S0 from the context."""
+        """The first step's balance row of each reservoir: data + S0 (1 - e[0] a1 (1 - w)),
+        with S0 from the context (w: the evaporating area's weight of the end storage)."""
         data, start = self.current_data()
         ctx = self.context
         res = reservoir.reservoirs(ctx)
@@ -170,11 +170,11 @@ class LiveModel:
         if self._reservoir_rows is None:
             self._reservoir_rows = np.array([ctx.water_nodes.index(r.id) for r in res])
         s0 = np.array([r.initial_storage_hm3 for r in res])
-        half0 = data.step["res_half"][:, start]
+        before0 = data.step["res_before"][:, start]
         base = data.step["balance"][self._reservoir_rows, start]
         rows = self.layout.reservoir_balance_t0
         keep = rows >= 0
-        rhs = (base + s0 * (1.0 - half0))[keep]
+        rhs = (base + s0 * (1.0 - before0))[keep]
         self.backend.set_row_bounds(rows[keep], rhs, rhs)
 
     def reset_heads(self, options: ModelOptions | None = None) -> None:

@@ -33,11 +33,13 @@ from nexusmodel.model.components import (
     environment,
     hydropower,
     irrigation,
+    land,
     link,
     municipal,
     outlet,
     release_rules,
     reservoir,
+    split,
 )
 from nexusmodel.model.context import BuildContext
 from nexusmodel.solve.highs import INF, HighsBackend
@@ -123,7 +125,8 @@ def series_data(
     storage_data = reservoir.data(ctx)
     step["res_lower"] = storage_data.lower_hm3
     step["res_upper"] = storage_data.upper_hm3
-    step["res_half"] = storage_data.evaporation_half
+    step["res_now"] = storage_data.evaporation_now
+    step["res_before"] = storage_data.evaporation_before
     plant_data = hydropower.data(ctx)
     step["turbine_cap"] = plant_data.turbine_cap_hm3
     step["energy_cap"] = plant_data.energy_cap_gwh
@@ -138,6 +141,8 @@ def series_data(
     step["energy_demand"] = energy.demand_gwh
     step["town_demand"] = municipal.data(ctx).demand_hm3
     step["segment_cap"] = demand.data(ctx).take_cap_hm3
+    step["segment_value"] = demand.data(ctx).value
+    step["split_residual"] = split.data(ctx).residual_min_hm3
     dc = irrigation.pairs(ctx)
     step["need"] = rows([irrigation.need_hm3_per_kha(ctx, c) for _d, c in dc])
     production = irrigation.production_coefficients(ctx, step["need"], step_year, year_need)
@@ -240,6 +245,7 @@ class Layout:
                 ("water", m.irrigation.water),
                 ("env_deficit", m.environment.deficit),
                 ("outflow", m.outlet.outflow),
+                ("split_deficit", m.split.deficit),
             )
         }
         taylor = hasattr(m.hydropower, "cut")
@@ -248,6 +254,7 @@ class Layout:
                 cols(getattr(m.hydropower, name)) if taylor else np.zeros((0, n_t), int)
             )
         self.cols["area"] = cols(m.irrigation.area, n_y)
+        self.cols["uproot"] = cols(m.land.uproot, n_y)
         self.cols["annual_deficit"] = cols(m.environment.annual_deficit, n_y)
         self.rows = {
             name: rows(con)
@@ -259,6 +266,7 @@ class Layout:
                 ("supply", m.municipal.supply),
                 ("water_limit", m.irrigation.water_limit),
                 ("env_min", m.environment.min_flow),
+                ("split_ratio", m.split.ratio),
             )
         }
         self.rows["env_annual"] = rows(m.environment.annual, n_y)
@@ -295,6 +303,7 @@ class Layout:
                     self.sense[id(comp)] = _sense(comp)
         for con in (
             m.water_balance,
+            m.split.ratio,
             m.link.min_flow,
             m.reservoir.min_storage,
             m.reservoir.max_storage,
@@ -413,8 +422,8 @@ class PushPlan:
             add("rhs", lay.rows["res_lower"], "res_lower", r, t, sense=1)
             add("rhs", lay.rows["res_upper"], "res_upper", r, t, sense=2)
             bal, storage = lay.reservoir_balance, lay.cols["storage"]
-            add("coef", bal, "res_half", r, t, offset=1.0, cols=storage)
-            add("coef", bal[:, 1:], "res_half", r, t[:, 1:], offset=-1.0, cols=storage[:, :-1])
+            add("coef", bal, "res_now", r, t, offset=1.0, cols=storage)
+            add("coef", bal[:, 1:], "res_before", r, t[:, 1:], offset=-1.0, cols=storage[:, :-1])
         # hydropower
         n_p = lay.cols["turbine"].shape[0]
         plants = hydropower.data(ctx)
@@ -477,9 +486,20 @@ class PushPlan:
         # demand curves
         users = demand.users(ctx)
         if users:
-            value = demand.data(ctx).value[:, None]
-            add("ub", lay.cols["take"], "segment_cap", np.arange(len(value))[:, None], t)
-            add("cost", lay.cols["take"], "one", one, t, scale=value, disc=step_disc)
+            segs = np.arange(lay.cols["take"].shape[0])[:, None]
+            add("ub", lay.cols["take"], "segment_cap", segs, t)
+            add("cost", lay.cols["take"], "segment_value", segs, t, disc=step_disc)
+        # splits: the residual minimum (a bound of its slack, the right side of the ratios)
+        n_split = lay.cols["split_deficit"].shape[0]
+        if n_split:
+            _w, _total, c = split.weights(ctx)
+            junction = split.splits(ctx)
+            index = {j.id: i for i, j in enumerate(junction)}
+            of_branch = np.array([index[j] for j, _lid in m.split.branches])[:, None]
+            add("ub", lay.cols["split_deficit"], "split_residual", np.arange(n_split)[:, None], t)
+            add("rhs", lay.rows["split_ratio"], "split_residual", of_branch, t, scale=c[:, None], sense=0)
+            penalty = split.data(ctx).penalty[:, None]
+            add("cost", lay.cols["split_deficit"], "one", one, t, scale=-penalty, disc=step_disc)
         # irrigation
         if lay.pairs:
             k = np.arange(len(lay.pairs))[:, None]
@@ -517,6 +537,10 @@ class PushPlan:
             else:
                 add("cost", area, "area_value", k, y, disc=year_disc)
                 add("cost", water, "water_value", k, t, disc=step_year_disc)
+        # perennial crops: the replanting cost of area given up (a year's discount)
+        if lay.cols["uproot"].shape[0]:
+            replant = 0.0 if priority else -land.replant_cost(ctx)[:, None]
+            add("cost", lay.cols["uproot"], "one", one, np.zeros_like(y), scale=replant, disc=year_disc)
         # environment
         env_value = environment.data(ctx).deficit_value
         if env_value.size:

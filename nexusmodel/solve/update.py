@@ -175,7 +175,7 @@ def update_initial_storage(
 ) -> None:
     """Start the run from another storage (hm3; by reservoir id, or in reservoir order).
 
-    Changes the first step's water-balance row of each reservoir (``+ S0 (1 - e a1 / 2)``),
+    Changes the first step's water-balance row of each reservoir (``+ S0 (1 - e a1 (1 - w))``),
     its end rule ``S[T] >= S0`` (unless a target was set with
     :func:`set_end_storage_target`), the basin in the context (so results and the head
     iteration start from the new storage) and, unless ``heads=False`` (a caller that sets

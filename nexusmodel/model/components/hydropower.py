@@ -271,5 +271,5 @@ def extract(
     return {
         "turbine_flow": on_nodes(ctx, ids, turbine),
         "energy": on_nodes(ctx, ids, energy),
-        "head": on_nodes(ctx, ids, head),
+        "head_m": on_nodes(ctx, ids, head),  # not "head": ds.head is an xarray method
     }

@@ -4,9 +4,14 @@ Variables: ``storage[r, t]`` (hm3, end of step t). The reservoir's water balance
 :mod:`nexusmodel.model.balance`) carries storage change and evaporation::
 
     outflows + S[t] - S[t-1] + E[t] = inflows          (hm3)
-    E[t] = e[t] * (a0 + a1 * (S[t-1] + S[t]) / 2)      (hm3; e net evaporation in m,
+    E[t] = e[t] * (a0 + a1 * Se[t])                    (hm3; e net evaporation in m,
                                                         A = a0 + a1*S the area in km2,
                                                         fitted over dead..full storage)
+
+where Se, the storage whose area evaporates, is chosen by ``ModelOptions.evaporation_area``
+(the scenario's ``solve: evaporation_area``): ``mean`` (default) the step's mean storage
+(S[t-1] + S[t]) / 2, ``start`` the storage at the start of the step S[t-1] (WEAP and Pywr
+take the area at the start of the step; the mean is closer for long steps).
 
 Rules, each with a named slack (hard: slack fixed at 0, soft: penalised):
 ``S[t] + min_deficit >= max(dead, rule_min[t])``, ``S[t] - excess <= min(capacity, rule_max[t])``,
@@ -65,7 +70,14 @@ class ReservoirData:
 
     lower_hm3: np.ndarray  # max(dead storage, rule-curve minimum)
     upper_hm3: np.ndarray  # min(capacity, rule-curve maximum)
-    evaporation_half: np.ndarray  # e[t] * a1 / 2: evaporation's share of S[t] and S[t-1]
+    evaporation_now: np.ndarray  # e[t] * a1 * w: evaporation's coefficient of S[t]
+    evaporation_before: np.ndarray  # e[t] * a1 * (1 - w): its coefficient of S[t-1]
+
+
+def end_weight(ctx: BuildContext) -> float:
+    """w, the weight of the end-of-step storage in the evaporating area: 1/2 (``mean``) or
+    0 (``start``)."""
+    return 0.5 if ctx.options.evaporation_area == "mean" else 0.0
 
 
 def data(ctx: BuildContext) -> ReservoirData:
@@ -73,6 +85,7 @@ def data(ctx: BuildContext) -> ReservoirData:
     nodes = reservoirs(ctx)
     n_t = len(ctx.axis)
     s = ctx.series
+    w = end_weight(ctx)
 
     def stack(values: list[np.ndarray]) -> np.ndarray:
         return np.array(values, dtype=float).reshape(len(nodes), n_t)
@@ -94,18 +107,20 @@ def data(ctx: BuildContext) -> ReservoirData:
                 for r in nodes
             ]
         ),
-        stack([evaporation_m(ctx, r.id) * area_fit(ctx, r)[1] / 2.0 for r in nodes]),
+        stack([evaporation_m(ctx, r.id) * area_fit(ctx, r)[1] * w for r in nodes]),
+        stack([evaporation_m(ctx, r.id) * area_fit(ctx, r)[1] * (1.0 - w) for r in nodes]),
     )
 
 
 def initial_storage_term(ctx: BuildContext) -> np.ndarray:
-    """``S0 * (1 - e[0] a1 / 2)`` of each reservoir (hm3): the constant its first step's
-    balance row carries, from the context's initial storage."""
+    """``S0 * (1 - e[0] a1 (1 - w))`` of each reservoir (hm3): the constant its first step's
+    balance row carries, from the context's initial storage (w: :func:`end_weight`)."""
     out = []
+    w = end_weight(ctx)
     for r in reservoirs(ctx):
         _a0, a1 = area_fit(ctx, r)
         e0 = float(evaporation_m(ctx, r.id)[0])
-        out.append(r.initial_storage_hm3 * (1.0 - e0 * a1 / 2.0))
+        out.append(r.initial_storage_hm3 * (1.0 - e0 * a1 * (1.0 - w)))
     return np.array(out)
 
 
@@ -168,18 +183,19 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
 
 
 def balance_terms(m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]:
-    """+ (1 + e*a1/2) S[t] + (-1 + e*a1/2) S[t-1] on the outflow side of the reservoir."""
+    """+ (1 + e a1 w) S[t] + (-1 + e a1 (1 - w)) S[t-1] on the outflow side of the reservoir."""
     terms = []
-    halves = data(ctx).evaporation_half
+    numbers = data(ctx)
     for i, r in enumerate(reservoirs(ctx)):
-        half = halves[i]
-        terms.append(Term(r.id, 1.0 + half, m.reservoir.storage, (r.id,)))
-        terms.append(Term(r.id, -1.0 + half, m.reservoir.storage, (r.id,), lag=1))
+        terms.append(Term(r.id, 1.0 + numbers.evaporation_now[i], m.reservoir.storage, (r.id,)))
+        terms.append(
+            Term(r.id, -1.0 + numbers.evaporation_before[i], m.reservoir.storage, (r.id,), lag=1)
+        )
     return terms
 
 
 def balance_rhs(ctx: BuildContext) -> dict[str, np.ndarray]:
-    """- e*a0 on every step, and + S0 * (1 - e[0]*a1/2) on the first (hm3)."""
+    """- e*a0 on every step, and + :func:`initial_storage_term` on the first (hm3)."""
     rhs = {}
     first = initial_storage_term(ctx)
     for i, r in enumerate(reservoirs(ctx)):
@@ -214,18 +230,25 @@ def extract(
     )
     evap = np.zeros(shape)
     level = np.zeros(shape)
+    w = end_weight(ctx)
     for i, r in enumerate(nodes):
         a0, a1 = area_fit(ctx, r)
-        evap[i] = evaporation_m(ctx, r.id) * (a0 + a1 * (previous[i] + storage[i]) / 2.0)
+        evaporating = w * storage[i] + (1.0 - w) * previous[i]
+        evap[i] = evaporation_m(ctx, r.id) * (a0 + a1 * evaporating)
         level[i] = level_of(ctx, r.id, storage[i])
     min_dual = sol.row_duals(m.reservoir.min_storage, shape)
     max_dual = sol.row_duals(m.reservoir.max_storage, shape)
-    price = (np.abs(min_dual) + np.abs(max_dual)) / ctx.discount
+    # each bound's own dual (MUSD/hm3 = USD/m3, undiscounted), both as a gain (>= 0): per
+    # hm3 more room under the maximum, and per hm3 less required by the minimum
+    max_price = max_dual / ctx.discount
+    min_price = -min_dual / ctx.discount
     return {
         "storage": on_nodes(ctx, ids, storage),
+        "storage_max_price": on_nodes(ctx, ids, max_price),
+        "storage_min_price": on_nodes(ctx, ids, min_price),
         "level": on_nodes(ctx, ids, level),
         "evaporation": on_nodes(ctx, ids, evap),
-        "storage_bound_price": on_nodes(ctx, ids, price),
+        "storage_bound_price": on_nodes(ctx, ids, np.abs(max_price) + np.abs(min_price)),
         "storage_min_deficit": on_nodes(ctx, ids, sol.array(m.reservoir.min_deficit, shape)),
         "_storage_previous": on_nodes(ctx, ids, previous),
     }
