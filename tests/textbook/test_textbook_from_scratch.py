@@ -47,3 +47,17 @@ def test_the_readme_example_runs_as_worked_by_hand():
     capacity = at(result, "storage_max_price", "R")
     assert capacity[WET].sum() == pytest.approx(0.075, abs=TOL)
     assert result.results.attrs["water_balance_max_residual_hm3"] < 1e-6
+
+
+def test_the_readme_shows_exactly_these_files():
+    """The README's "Writing a basin from scratch" blocks are the files this test runs."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Writing a basin from scratch", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("\n", 1)[1] for b in section.split("```")[1::2]]
+    folder = Path(__file__).parent / "from_scratch"
+    for name, block in zip(("basin.yaml", "inflows.csv", "scenario.yaml"), blocks, strict=False):
+        assert block == (folder / name).read_text(encoding="utf-8"), name
+    assert len(blocks) == 3
