@@ -540,6 +540,18 @@ def check_nodes(basin: Basin) -> list[Problem]:
         if node.type in ("reservoir", "hydropower"):
             has_plant = node.type == "hydropower" or getattr(node, "hydropower", None) is not None
             if has_plant:
+                river_out = [
+                    link for link in basin.links if link.from_ == node.id and link.kind == "river"
+                ]
+                if not river_out:
+                    problems.append(
+                        Problem(
+                            where,
+                            "has a plant but no outflow of kind 'river'",
+                            "only river outflows pass the turbines: give the plant's "
+                            "tailrace link kind: river",
+                        )
+                    )
                 es = basin.energy_system_of(node)  # type: ignore[arg-type]
                 if not es:
                     problems.append(
