@@ -100,8 +100,13 @@ def test_frontier_points_are_non_dominated(frontier: xr.Dataset) -> None:
     # the held objective meets its level; the primary falls as the level rises
     assert (frontier["hydropower"] >= frontier["hydropower_level"] - 1e-6).all()
     assert (np.diff(x) < 0).all() and (np.diff(y) > 0).all()
-    # the sector not on the frontier is held at its baseline
-    np.testing.assert_allclose(frontier["ecosystem"], frontier["baseline_ecosystem"], rtol=1e-6)
+    # the sector not on the frontier is held at least at its baseline. Only river water
+    # passes the turbines (issue 11: canal off-takes above a dam make no energy), so more
+    # hydropower leaves more water in the river, and it flows on to the Aral: the ecosystem
+    # rises with the hydropower level rather than staying at its floor
+    eco = frontier["ecosystem"].values
+    assert (eco >= float(frontier["baseline_ecosystem"]) * (1 - 1e-6)).all()
+    assert (np.diff(eco) >= -1e-6).all()
 
 
 def test_frontier_extremes_are_the_single_objective_optima(

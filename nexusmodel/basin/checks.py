@@ -537,6 +537,17 @@ def check_nodes(basin: Basin) -> list[Problem]:
                         "a demand curve falls: list segments from the highest value down",
                     )
                 )
+        if node.type == "environment":
+            for link in basin.links:
+                if link.to == node.id and link.monthly_loss:
+                    problems.append(
+                        Problem(
+                            f"{_yaml(basin)}: links[{link.id}].loss_fraction",
+                            f"= {link.loss_fraction}: a monthly loss on a link into an "
+                            "environmental reach",
+                            "give one fraction (the reach's accounts use one)",
+                        )
+                    )
         if node.type in ("reservoir", "hydropower"):
             has_plant = node.type == "hydropower" or getattr(node, "hydropower", None) is not None
             if has_plant:
