@@ -20,6 +20,7 @@ from nexusmodel.model.components import (
     outlet,
     release_rules,
     reservoir,
+    withdrawal_limits,
 )
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
@@ -37,6 +38,7 @@ COMPONENTS = (
     environment,
     outlet,
     release_rules,
+    withdrawal_limits,
 )
 
 
