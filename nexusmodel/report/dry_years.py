@@ -67,7 +67,7 @@ def dry_years_table(ds: xr.Dataset) -> dict[int, tuple[float, ...]]:
     energy = ds["energy"].sum("node") if "energy" in ds else xr.zeros_like(ds["time"], float)
     hydro_w = _by_year(energy.where(winter, 0.0), ds)
     hydro_s = _by_year(energy.where(~winter, 0.0), ds)
-    out = {}
+    out: dict[int, tuple[float, ...]] = {}
     for y in years:
         i = all_years.index(y)
         out[y] = (
