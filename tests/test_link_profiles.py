@@ -20,7 +20,9 @@ JAN, FEB = 2.6784, 2.4192
 TOL = 1e-6
 
 
-def two_months(to_d: dict, demand: float = 100.0, extra: list[dict] | None = None):
+def two_months(
+    to_d: dict, demand: float = 100.0, extra: list[dict] | None = None, inflow: float = 100.0
+):
     """S --(the link under test)--> D --> O, and S --> O."""
     nodes = [
         node("S", "source"),
@@ -29,7 +31,7 @@ def two_months(to_d: dict, demand: float = 100.0, extra: list[dict] | None = Non
     ]
     links = [link("S", "D", **to_d), link("S", "O"), link("D", "O"), *(extra or [])]
     basin = with_months(
-        make_basin(nodes, links), 2, {"S": 100.0}, demand_hm3={"D": [demand, demand]}
+        make_basin(nodes, links), 2, {"S": inflow}, demand_hm3={"D": [demand, demand]}
     )
     return run(basin)
 
@@ -96,3 +98,45 @@ def test_a_link_takes_one_capacity_and_twelve_values():
         LinkSpec.model_validate({"from": "A", "to": "B", "capacity_m3s": [1.0] * 11})
     with pytest.raises(ValidationError):
         LinkSpec.model_validate({"from": "A", "to": "B", "loss_fraction": [1.5] * 12})
+
+
+def test_flow_dependent_loss_fills_the_low_loss_segment_first():
+    """10 % lost of the first 10 m3/s entering (26.784 hm3 in January), 30 % beyond. S brings
+    60 hm3, all of it worth sending to D (asks 100): the first segment delivers
+    0.9 x 26.784 = 24.1056, the other 33.216 hm3 deliver 0.7 x 33.216 = 23.2512; D gets
+    47.3568 hm3, the concave outflow(inflow) at 60 hm3; 12.6432 are lost."""
+    segments = [{"up_to_m3s": 10.0, "loss_fraction": 0.1}, {"loss_fraction": 0.3}]
+    r = two_months({"loss_segments": segments}, demand=100.0, inflow=60.0)
+    assert r.flow("S", "D")[0] == pytest.approx(60.0, abs=TOL)
+    assert r.at("delivery", "D")[0] == pytest.approx(
+        0.9 * 10 * JAN + 0.7 * (60 - 10 * JAN), abs=TOL
+    )
+    lost = r.ds["link_loss"].sel(link="S>D").to_numpy()[0]
+    assert lost == pytest.approx(0.1 * 10 * JAN + 0.3 * (60 - 10 * JAN), abs=TOL)
+    # February (28 days): the first segment is 10 x 2.4192 = 24.192 hm3 wide
+    assert r.at("delivery", "D")[1] == pytest.approx(
+        0.9 * 10 * FEB + 0.7 * (60 - 10 * FEB), abs=TOL
+    )
+
+
+def test_loss_segments_must_be_concave():
+    with pytest.raises(ValidationError, match="must not fall"):
+        LinkSpec.model_validate(
+            {
+                "from": "A",
+                "to": "B",
+                "loss_segments": [
+                    {"up_to_m3s": 10.0, "loss_fraction": 0.3},
+                    {"loss_fraction": 0.1},
+                ],
+            }
+        )
+    with pytest.raises(ValidationError, match="not both"):
+        LinkSpec.model_validate(
+            {
+                "from": "A",
+                "to": "B",
+                "loss_fraction": 0.1,
+                "loss_segments": [{"loss_fraction": 0.2}],
+            }
+        )

@@ -152,6 +152,11 @@ def rich_basin(
         )
         links[6] = link("J", "E", min_flow_m3s=[1.0 + 0.5 * k for k in range(12)])
         links[7] = link("J", "O", capacity_m3s=[200.0] * 3 + [50.0] * 9)
+        links[0] = link(  # flow-dependent loss: segment widths follow the month's length
+            "S",
+            "R",
+            loss_segments=[{"up_to_m3s": 5.0, "loss_fraction": 0.02}, {"loss_fraction": 0.1}],
+        )
     rules = pd.DataFrame(
         [[100.0] * 12, [500.0] * 6 + [450.0] * 6],
         index=pd.MultiIndex.from_tuples([("R", "min"), ("R", "max")], names=["node", "bound"]),
@@ -312,8 +317,9 @@ def test_pushing_new_series_gives_the_lp_built_for_them(horizon, start_a, start_
 
 @pytest.mark.parametrize(("start_a", "start_b", "length"), [(2, 38, 12), (0, 5, 1), (0, 36, 24)])
 def test_pushing_monthly_link_profiles_gives_the_lp_built_for_them(start_a, start_b, length):
-    """Monthly link capacities (m3/s and hm3 per step), minimum flows, losses and costs move
-    with the window: a model built for months A, given months B in place, is B's model."""
+    """Monthly link capacities (m3/s and hm3 per step), minimum flows, losses and costs, and
+    flow-dependent loss segments (widths in m3/s), move with the window: a model built for
+    months A, given months B in place, is B's model."""
     basin = rich_basin(60, monthly_links=True)
     series = basin.series
     model, backend = built(basin.with_series(slice_series(series, start_a, start_a + length)))

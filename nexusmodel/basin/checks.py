@@ -543,8 +543,8 @@ def check_nodes(basin: Basin) -> list[Problem]:
                     problems.append(
                         Problem(
                             f"{_yaml(basin)}: links[{link.id}].loss_fraction",
-                            f"= {link.loss_fraction}: a monthly loss on a link into an "
-                            "environmental reach",
+                            f"= {link.loss_fraction}: a monthly or flow-dependent loss "
+                            "(loss_segments) on a link into an environmental reach",
                             "give one fraction (the reach's accounts use one)",
                         )
                     )

@@ -184,6 +184,14 @@ Node = Annotated[
 ]
 
 
+class LossSegment(Spec):
+    """One piece of a flow-dependent loss: ``loss_fraction`` of the flow entering the link
+    between the previous segment's ``up_to_m3s`` (or 0) and this one's (none: no bound)."""
+
+    up_to_m3s: NonNeg | None = None
+    loss_fraction: Fraction
+
+
 class LinkSpec(Spec):
     """A river reach, canal or return channel carrying flow from one node to another.
 
@@ -205,6 +213,29 @@ class LinkSpec(Spec):
     min_flow_m3s: NonNeg | MonthlyNonNeg = 0.0  # soft: shortfall is a named slack with a penalty
     min_flow_penalty_usd_per_m3: NonNeg = 0.1
     cost_usd_per_m3: Number | Monthly = 0.0
+    # flow-dependent loss: a concave piecewise-linear outflow(inflow), losses rising with flow
+    loss_segments: list[LossSegment] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _loss_segments(self) -> LinkSpec:
+        segs = self.loss_segments
+        if not segs:
+            return self
+        if self.loss_fraction != 0.0:
+            raise ValueError("give loss_fraction or loss_segments, not both")
+        bounds = [s.up_to_m3s for s in segs]
+        if any(b is None for b in bounds[:-1]):
+            raise ValueError("only the last loss segment may have no up_to_m3s")
+        finite = [b for b in bounds if b is not None]
+        if any(b <= a for a, b in zip(finite, finite[1:], strict=False)):
+            raise ValueError(f"loss segments' up_to_m3s {finite} must increase")
+        losses = [s.loss_fraction for s in segs]
+        if any(b < a for a, b in zip(losses, losses[1:], strict=False)):
+            raise ValueError(
+                f"loss segments' loss_fraction {losses} must not fall as the flow rises "
+                "(a concave outflow(inflow), exact in a linear program)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_capacity(self) -> LinkSpec:
@@ -230,8 +261,8 @@ class LinkSpec(Spec):
 
     @property
     def monthly_loss(self) -> bool:
-        """Whether the loss is a monthly profile (not one fraction)."""
-        return isinstance(self.loss_fraction, list)
+        """Whether the loss is a monthly profile or flow-dependent (not one fraction)."""
+        return isinstance(self.loss_fraction, list) or bool(self.loss_segments)
 
 
 class TableRef(Spec):

@@ -123,6 +123,7 @@ def series_data(
     step["link_min"] = link_data.min_flow_hm3
     step["link_loss"] = link_data.loss_fraction
     step["link_cost"] = link_data.cost_usd_per_m3
+    step["link_segment_cap"] = link_data.segment_cap_hm3
     storage_data = reservoir.data(ctx)
     step["res_lower"] = storage_data.lower_hm3
     step["res_upper"] = storage_data.upper_hm3
@@ -230,6 +231,7 @@ class Layout:
             name: cols(var)
             for name, var in (
                 ("flow", m.link.flow),
+                ("segment", m.link.segment),
                 ("min_deficit", m.link.min_deficit),
                 ("storage", m.reservoir.storage),
                 ("turbine", m.hydropower.turbine),
@@ -399,11 +401,15 @@ class PushPlan:
         # what a link delivers downstream: -(1 - loss[l,t]) in its lower node's balance row
         node_index = {n: i for i, n in enumerate(ctx.water_nodes)}
         lower = np.array([node_index.get(lk.to, -1) for lk in links], dtype=np.int64)
-        has_row = lower >= 0
+        # a flow-dependent loss puts its segments, not the flow, in the lower balance row
+        has_row = (lower >= 0) & np.array([not lk.loss_segments for lk in links], dtype=bool)
         if has_row.any():
             keys = np.flatnonzero(has_row)[:, None]
             add("coef", lay.balance_row[lower[has_row]], "link_loss", keys, t, offset=-1.0,
                 cols=lay.cols["flow"][has_row])
+        n_seg = lay.cols["segment"].shape[0]
+        if n_seg:
+            add("ub", lay.cols["segment"], "link_segment_cap", np.arange(n_seg)[:, None], t)
         if lay.link_min:
             keys = np.array(lay.link_min)[:, None]
             add(

@@ -87,7 +87,7 @@ def inflow_terms(
 
 def fixed_loss(link: LinkSpec) -> float:
     """The one loss fraction of a link into a reach (the checks refuse a monthly one)."""
-    if isinstance(link.loss_fraction, list):
+    if isinstance(link.loss_fraction, list) or link.loss_segments:
         raise ValueError(f"link {link.id}: a monthly loss_fraction into a reach is not supported")
     return float(link.loss_fraction)
 

@@ -8,7 +8,15 @@ link capacity; ``min_deficit[l, t]`` the named slack of the soft minimum flow::
     upstream node loses flow[l,t]; downstream node gains (1 - loss[l,t]) * flow[l,t]
 
 Capacity, minimum flow, loss and cost are scalars or monthly profiles (:class:`LinkData`):
-losses and capacities apply to the flow entering the link.
+losses and capacities apply to the flow entering the link. A flow-dependent loss
+(``loss_segments``) splits the flow into segments of rising loss::
+
+    flow[l,t] = sum_k segment[l,k,t],   0 <= segment[l,k,t] <= width_k * seconds[t] / 1e6
+    downstream node gains sum_k (1 - loss_k) * segment[l,k,t]
+
+a concave piecewise-linear outflow(inflow). It is exact (the low-loss segments fill first)
+whenever water is worth something downstream; where it is not, the model may as well lose
+water in a higher segment (a free disposal, as with any spill).
 """
 
 from __future__ import annotations
@@ -36,6 +44,11 @@ class LinkData:
     min_flow_hm3: np.ndarray  # 0 where the link has none
     loss_fraction: np.ndarray  # share of the flow entering the link that never arrives
     cost_usd_per_m3: np.ndarray  # transport cost, undiscounted (MUSD/hm3 = USD/m3)
+    # flow-dependent losses: (link id, k) of every segment, its width (hm3, segments x steps;
+    # inf for the last, unbounded one) and its loss fraction; loss_fraction is 0 on such links
+    segment_keys: list[tuple[str, int]]
+    segment_cap_hm3: np.ndarray
+    segment_loss: np.ndarray
 
 
 def _on_steps(ctx: BuildContext, value: float | list[float]) -> np.ndarray:
@@ -59,7 +72,21 @@ def data(ctx: BuildContext) -> LinkData:
         minimum[i] = ctx.m3s_to_hm3(_on_steps(ctx, link.min_flow_m3s))
         loss[i] = _on_steps(ctx, link.loss_fraction)
         cost[i] = _on_steps(ctx, link.cost_usd_per_m3)
-    return LinkData(caps, minimum, loss, cost)
+    keys: list[tuple[str, int]] = []
+    widths: list[np.ndarray] = []
+    seg_loss: list[float] = []
+    for link in links:
+        below = 0.0
+        for k, seg in enumerate(link.loss_segments or ()):
+            keys.append((link.id, k))
+            if seg.up_to_m3s is None:
+                widths.append(np.full(len(ctx.axis), np.inf))
+            else:
+                widths.append(ctx.m3s_to_hm3(seg.up_to_m3s - below))
+                below = seg.up_to_m3s
+            seg_loss.append(seg.loss_fraction)
+    seg_cap = np.array(widths, dtype=float).reshape(len(keys), len(ctx.axis))
+    return LinkData(caps, minimum, loss, cost, keys, seg_cap, np.array(seg_loss, dtype=float))
 
 
 def capacity_hm3(ctx: BuildContext) -> np.ndarray:
@@ -98,6 +125,28 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
         return linear([1.0, 1.0], [b.flow[lid, t], b.min_deficit[lid, t]]) >= float(minimum[lid][t])
 
     b.min_flow = pyo.Constraint(b.with_min, ctx.steps, rule=min_flow)
+    seg_cap = dict(zip(numbers.segment_keys, numbers.segment_cap_hm3, strict=True))
+    b.segments = pyo.Set(initialize=numbers.segment_keys, dimen=2, ordered=True)
+
+    def segment_bounds(_b: pyo.Block, lid: str, k: int, t: int) -> tuple[float, float | None]:
+        cap = seg_cap[(lid, k)][t]
+        return (0.0, None if np.isinf(cap) else float(cap))
+
+    b.segment = pyo.Var(b.segments, ctx.steps, bounds=segment_bounds)
+    parts: dict[str, list[int]] = {}
+    for lid, k in numbers.segment_keys:
+        parts.setdefault(lid, []).append(k)
+    b.segmented = pyo.Set(initialize=list(parts), ordered=True)
+
+    def segment_sum(_b: pyo.Block, lid: str, t: int) -> object:
+        """flow[l,t] - sum_k segment[l,k,t] = 0   (hm3): the flow split by loss segment."""
+        ks = parts[lid]
+        return (
+            linear([1.0] + [-1.0] * len(ks), [b.flow[lid, t]] + [b.segment[lid, k, t] for k in ks])
+            == 0
+        )
+
+    b.segment_sum = pyo.Constraint(b.segmented, ctx.steps, rule=segment_sum)
     ctx.rules.append(
         Rule(
             "minimum flow",
@@ -112,11 +161,15 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
 def balance_terms(m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]:
     """A link leaves its upstream node (+flow) and reaches its downstream node (-(1-loss) flow)."""
     n = len(ctx.axis)
-    loss = data(ctx).loss_fraction
+    numbers = data(ctx)
     terms = []
     for i, link in enumerate(ctx.basin.links):
         terms.append(Term(link.from_, np.ones(n), m.link.flow, (link.id,)))
-        terms.append(Term(link.to, -(1.0 - loss[i]), m.link.flow, (link.id,)))
+        if not link.loss_segments:
+            terms.append(Term(link.to, -(1.0 - numbers.loss_fraction[i]), m.link.flow, (link.id,)))
+    for key, seg_loss in zip(numbers.segment_keys, numbers.segment_loss, strict=True):
+        to = ctx.basin.links[ctx.link_ids.index(key[0])].to
+        terms.append(Term(to, np.full(n, -(1.0 - seg_loss)), m.link.segment, key))
     return terms
 
 
@@ -146,6 +199,12 @@ def extract(
     flow = sol.array(m.link.flow, (len(ctx.link_ids), len(ctx.axis)))
     numbers = data(ctx)
     loss = numbers.loss_fraction * flow
+    if numbers.segment_keys:
+        segments = sol.array(m.link.segment, (len(numbers.segment_keys), len(ctx.axis)))
+        for (lid, _k), seg_loss, seg in zip(
+            numbers.segment_keys, numbers.segment_loss, segments, strict=True
+        ):
+            loss[ctx.link_ids.index(lid)] += seg_loss * seg
     deficit = np.zeros_like(flow)
     with_min = list(m.link.with_min)
     if with_min:
