@@ -45,7 +45,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from nexusmodel.basin import load_basin
 from nexusmodel.errors import InfeasibleError, InputError, Problem, SolverError
 from nexusmodel.model.components import energy_system, hydropower, irrigation
-from nexusmodel.model.components.environment import reaches
+from nexusmodel.model.components.environment import fixed_loss, reaches
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
 from nexusmodel.scenario import Scenario, apply_scenario, load_scenario
@@ -111,7 +111,7 @@ def sector_benefits(
     if terminal:
         for link in ctx.basin.links:
             if link.to in terminal:
-                coefs += [(1.0 - link.loss_fraction) * km3] * len(ctx.axis)
+                coefs += [(1.0 - fixed_loss(link)) * km3] * len(ctx.axis)
                 variables += [m.link.flow[link.id, t] for t in ctx.steps]
         meaning = "inflow to the terminal lakes"
     else:

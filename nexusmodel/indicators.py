@@ -765,6 +765,8 @@ def marginal_value_of_water(ds: xr.Dataset, by_season: bool = True) -> xr.DataAr
 #: the names of :func:`key_results`, in order, with their units
 KEY_RESULTS: dict[str, str] = {
     "objective_musd": "million USD",
+    "net_benefit_musd": "million USD",
+    "penalties_musd": "million USD",
     "irrigation_delivery_km3_per_yr": "km3/yr",
     "irrigation_demand_km3_per_yr": "km3/yr",
     "irrigation_coverage_pct": "%",
@@ -789,6 +791,13 @@ def _objective(ds: xr.Dataset) -> xr.DataArray:
     raise MissingVariableError("the results have no 'objective_musd' (variable or attribute)")
 
 
+def _attr(ds: xr.Dataset, name: str) -> xr.DataArray:
+    """A figure kept as a variable (cubes) or an attribute (one run); NaN if neither."""
+    if name in ds.data_vars:
+        return ds[name]
+    return xr.DataArray(float(ds.attrs.get(name, np.nan)))
+
+
 def _sector_sums(ds: xr.Dataset, sector: str) -> tuple[xr.DataArray, xr.DataArray]:
     t = _requirement_table(ds, [sector])
     return t["supplied"].sum(("node", "time")), t["demand"].sum(("node", "time"))
@@ -799,6 +808,8 @@ def key_results(ds: xr.Dataset) -> xr.Dataset:
     member in a cube). Names are stable and carry their units (see :data:`KEY_RESULTS`):
 
     * ``objective_musd``: the objective (variable or attribute ``objective_musd``);
+    * ``net_benefit_musd``, ``penalties_musd``: the net benefit and the penalties shown
+      apart (:mod:`nexusmodel.results.net_benefit`; NaN in results made before them);
     * ``irrigation_delivery_km3_per_yr``, ``irrigation_demand_km3_per_yr``: mean annual
       delivery and demand of the irrigation nodes; ``irrigation_coverage_pct`` = 100 x their
       ratio; ``municipal_coverage_pct`` likewise for municipal nodes;
@@ -837,6 +848,8 @@ def key_results(ds: xr.Dataset) -> xr.Dataset:
 
     getters = {
         "objective_musd": lambda: _objective(ds),
+        "net_benefit_musd": lambda: _attr(ds, "net_benefit_musd"),
+        "penalties_musd": lambda: _attr(ds, "penalties_musd"),
         "irrigation_delivery_km3_per_yr": lambda: irrigation()[0],
         "irrigation_demand_km3_per_yr": lambda: irrigation()[1],
         "irrigation_coverage_pct": lambda: irrigation()[2],

@@ -233,7 +233,12 @@ def make_results(scale: float = 1.0) -> xr.Dataset:
         "country": COUNTRIES,
         "year": YEARS,
     }
-    attrs = {"basin": "synthetic", "objective_musd": 100.0 * scale}
+    attrs = {
+        "basin": "synthetic",
+        "objective_musd": 100.0 * scale,
+        "net_benefit_musd": 100.0 * scale,  # no tie-breaker or penalty in these made-up runs
+        "penalties_musd": 0.0,
+    }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
@@ -247,9 +252,8 @@ def make_cube(scales: Mapping[str, float] | None = None, dim: str = "scenario") 
     runs = []
     for scale in scales.values():
         run = make_results(scale)
-        run["objective_musd"] = xr.DataArray(
-            run.attrs.pop("objective_musd"), attrs={"units": "million USD"}
-        )
+        for name in ("objective_musd", "net_benefit_musd", "penalties_musd"):
+            run[name] = xr.DataArray(run.attrs.pop(name), attrs={"units": "million USD"})
         runs.append(run)
     cube = xr.concat(
         runs,

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from nexusmodel.basin import load_basin
 from nexusmodel.cli import app
 from nexusmodel.errors import InputError
-from nexusmodel.frontier import non_dominated, trade_off_frontier
+from nexusmodel.frontier import LEVEL_TOLERANCE, non_dominated, trade_off_frontier
 from nexusmodel.model import build_model
 from nexusmodel.model.components import irrigation
 from nexusmodel.model.components.hydropower import plants
@@ -33,7 +33,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("frontier") / "short.yaml"
     spec = {
         "extends": str(BASELINE),
-        "horizon": {"start": "2025-01", "years": 2},
+        # two real years of the historical baseline (dry 2000 and 2001), within its 1932-2014
+        "horizon": {"start": "2000-01", "years": 2},
         "solve": {"head": "fixed"},
     }
     path.write_text(yaml.safe_dump(spec))
@@ -98,10 +99,18 @@ def test_frontier_points_are_non_dominated(frontier: xr.Dataset) -> None:
             assert not dominates, (i, j)
     assert frontier["efficient"].values.all()
     # the held objective meets its level; the primary falls as the level rises
-    assert (frontier["hydropower"] >= frontier["hydropower_level"] - 1e-6).all()
+    # (within the relative slack the frontier allows a held level, LEVEL_TOLERANCE = 1e-7:
+    # 5.7e-5 MUSD/yr at 565 MUSD/yr, where the historical years 2000-2001 land 7.6e-6 below)
+    level = frontier["hydropower_level"]
+    assert (frontier["hydropower"] >= level - LEVEL_TOLERANCE * abs(level) - 1e-6).all()
     assert (np.diff(x) < 0).all() and (np.diff(y) > 0).all()
-    # the sector not on the frontier is held at its baseline
-    np.testing.assert_allclose(frontier["ecosystem"], frontier["baseline_ecosystem"], rtol=1e-6)
+    # the sector not on the frontier is held at least at its baseline. Only river water
+    # passes the turbines (issue 11: canal off-takes above a dam make no energy), so more
+    # hydropower leaves more water in the river, and it flows on to the Aral: the ecosystem
+    # rises with the hydropower level rather than staying at its floor
+    eco = frontier["ecosystem"].values
+    assert (eco >= float(frontier["baseline_ecosystem"]) * (1 - 1e-6)).all()
+    assert (np.diff(eco) >= -1e-6).all()
 
 
 def test_frontier_extremes_are_the_single_objective_optima(

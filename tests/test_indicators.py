@@ -307,6 +307,8 @@ def test_marginal_value_of_water(ds):
 
 EXPECTED_KEY_RESULTS = {
     "objective_musd": 100.0,
+    "net_benefit_musd": 100.0,  # the synthetic run's attribute (no tie-breaker, no penalty)
+    "penalties_musd": 0.0,
     "irrigation_delivery_km3_per_yr": 342.0 / 1000 / 2,  # 0.171
     "irrigation_demand_km3_per_yr": 360.0 / 1000 / 2,  # 0.18
     "irrigation_coverage_pct": 95.0,

@@ -72,7 +72,12 @@ def town_table(*ids: str) -> pd.DataFrame:
     )
 
 
-def rich_basin(n_months: int = 24, start: str = "2030-01", end_storage: str = "initial"):
+def rich_basin(
+    n_months: int = 24,
+    start: str = "2030-01",
+    end_storage: str = "initial",
+    monthly_links: bool = False,
+):
     """Every component type on one small network (illustrative numbers)::
 
     S --> R (reservoir: plant, evaporation, rule curves) --> H (run of river) --> J
@@ -139,6 +144,22 @@ def rich_basin(n_months: int = 24, start: str = "2030-01", end_storage: str = "i
         link("M", "O", kind="return"),
         link("D", "O"),
     ]
+    if monthly_links:  # monthly profiles of capacity, minimum, loss and cost (issue 13)
+        ramp = [0.01 * (k + 1) for k in range(12)]
+        links[2] = link("H", "J", loss_fraction=ramp)
+        links[5] = link(
+            "J",
+            "D",
+            capacity_hm3_per_step=[80.0 - 5.0 * k for k in range(12)],
+            cost_usd_per_m3=[0.001 * (k % 3) for k in range(12)],
+        )
+        links[6] = link("J", "E", min_flow_m3s=[1.0 + 0.5 * k for k in range(12)])
+        links[7] = link("J", "O", capacity_m3s=[200.0] * 3 + [50.0] * 9)
+        links[0] = link(  # flow-dependent loss: segment widths follow the month's length
+            "S",
+            "R",
+            loss_segments=[{"up_to_m3s": 5.0, "loss_fraction": 0.02}, {"loss_fraction": 0.1}],
+        )
     rules = pd.DataFrame(
         [[100.0] * 12, [500.0] * 6 + [450.0] * 6],
         index=pd.MultiIndex.from_tuples([("R", "min"), ("R", "max")], names=["node", "bound"]),
@@ -295,6 +316,21 @@ def test_pushing_new_series_gives_the_lp_built_for_them(horizon, start_a, start_
     update_series(model, backend, slice_series(series, start_b, start_b + length))
     assert_same_lp(_lp(model, backend), _lp(target, target_backend))
     assert model.context.axis.start[0] == target.context.axis.start[0]
+
+
+@pytest.mark.parametrize(("start_a", "start_b", "length"), [(2, 38, 12), (0, 5, 1), (0, 36, 24)])
+def test_pushing_monthly_link_profiles_gives_the_lp_built_for_them(start_a, start_b, length):
+    """Monthly link capacities (m3/s and hm3 per step), minimum flows, losses and costs, and
+    flow-dependent loss segments (widths in m3/s), move with the window: a model built for
+    months A, given months B in place, is B's model."""
+    basin = rich_basin(60, monthly_links=True)
+    series = basin.series
+    model, backend = built(basin.with_series(slice_series(series, start_a, start_a + length)))
+    target, target_backend = built(
+        basin.with_series(slice_series(series, start_b, start_b + length))
+    )
+    update_series(model, backend, slice_series(series, start_b, start_b + length))
+    assert_same_lp(_lp(model, backend), _lp(target, target_backend))
 
 
 @st.composite

@@ -171,8 +171,9 @@ def test_a_scenario_cube_gives_one_column_per_scenario(tmp_path):
     out = report.write_report([make_cube({"now": 1.0, "later": 2.0})], tmp_path / "r.html")
     text = out.read_text(encoding="utf-8")
     assert 'data-scenario="now"' in text and 'data-scenario="later"' in text
-    # objective 100 and 200 million USD: +100 (+100 %)
-    row = re.search(r'<tr data-key="objective_musd">(.*?)</tr>', text).group(1)
+    # net benefit (the headline's, no tie-breaker or penalty here) 100 and 200 million USD:
+    # +100 (+100 %)
+    row = re.search(r'<tr data-key="net_benefit_musd">(.*?)</tr>', text).group(1)
     assert '<span class="n">+100</span>' in row
 
 
@@ -295,7 +296,9 @@ def test_headline_table_holds_the_key_results(opened):
         ("dry", "value"): dry,
         ("dry", "difference"): {k: dry[k] - base[k] for k in base},
     }
-    assert {r["key"] for r in rows} == set(base)
+    # every key result but the LP objective: the headline gives the one net benefit (no
+    # tie-breaker, penalties apart), not the objective (issue 11)
+    assert {r["key"] for r in rows} == set(base) - {"objective_musd"}
     checked = 0
     for row in rows:
         assert len(row["cells"]) == 3
@@ -308,7 +311,7 @@ def test_headline_table_holds_the_key_results(opened):
             tolerance = 0.5 * 10.0 ** -decimals(cell["text"]) + 1e-9
             assert abs(got - want) <= tolerance, (row["key"], cell, want)
             checked += 1
-    assert checked == 3 * len(base)
+    assert checked == 3 * (len(base) - 1)  # every row but the objective
     labels = page.locator("#headline th.ind").all_inner_texts()
     assert "Irrigation demand met" in labels and "Hydropower generation" in labels
 

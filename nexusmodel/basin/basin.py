@@ -151,16 +151,30 @@ class SpillCap(NamedTuple):
     penalty_usd_per_m3: float
 
 
+class WithdrawalLimit(NamedTuple):
+    """A country's agreed limit on what its water users take in ``months`` of each year."""
+
+    country: str
+    months: tuple[int, ...]
+    max_hm3_per_year: float
+    hard: bool
+    penalty_usd_per_m3: float
+
+
 @dataclass(frozen=True)
 class Policy:
-    """Operating rules a scenario adds (read by ``model.components.release_rules``)."""
+    """Operating rules a scenario adds (read by ``model.components.release_rules`` and
+    ``model.components.withdrawal_limits``)."""
 
     season_shares: tuple[SeasonShare, ...] = ()
     min_releases: tuple[MinRelease, ...] = ()
     spill_caps: tuple[SpillCap, ...] = ()
+    withdrawal_limits: tuple[WithdrawalLimit, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.season_shares or self.min_releases or self.spill_caps)
+        return bool(
+            self.season_shares or self.min_releases or self.spill_caps or self.withdrawal_limits
+        )
 
 
 @dataclass(frozen=True)

@@ -578,9 +578,32 @@ def check_nodes(basin: Basin) -> list[Problem]:
                         f"a residual flow needs a split and one of {downstream}",
                     )
                 )
+        if node.type == "environment":
+            for link in basin.links:
+                if link.to == node.id and link.monthly_loss:
+                    problems.append(
+                        Problem(
+                            f"{_yaml(basin)}: links[{link.id}].loss_fraction",
+                            f"= {link.loss_fraction}: a monthly or flow-dependent loss "
+                            "(loss_segments) on a link into an environmental reach",
+                            "give one fraction (the reach's accounts use one)",
+                        )
+                    )
         if node.type in ("reservoir", "hydropower"):
             has_plant = node.type == "hydropower" or getattr(node, "hydropower", None) is not None
             if has_plant:
+                river_out = [
+                    link for link in basin.links if link.from_ == node.id and link.kind == "river"
+                ]
+                if not river_out:
+                    problems.append(
+                        Problem(
+                            where,
+                            "has a plant but no outflow of kind 'river'",
+                            "only river outflows pass the turbines: give the plant's "
+                            "tailrace link kind: river",
+                        )
+                    )
                 es = basin.energy_system_of(node)  # type: ignore[arg-type]
                 if not es:
                     problems.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, model_validator
 
 #: The largest magnitude of any number in an input file: far above any real basin's
@@ -28,6 +29,9 @@ Positive = Annotated[Number, Field(gt=0)]
 Fraction = Annotated[Number, Field(ge=0, le=1)]
 PositiveFraction = Annotated[Number, Field(gt=0, le=1)]
 Monthly = Annotated[list[Number], Field(min_length=12, max_length=12)]
+#: twelve values, January to December, each >= 0 (or each a fraction)
+MonthlyNonNeg = Annotated[list[NonNeg], Field(min_length=12, max_length=12)]
+MonthlyFraction = Annotated[list[Fraction], Field(min_length=12, max_length=12)]
 
 NODE_TYPES = (
     "source",
@@ -225,22 +229,85 @@ Node = Annotated[
 ]
 
 
+class LossSegment(Spec):
+    """One piece of a flow-dependent loss: ``loss_fraction`` of the flow entering the link
+    between the previous segment's ``up_to_m3s`` (or 0) and this one's (none: no bound)."""
+
+    up_to_m3s: NonNeg | None = None
+    loss_fraction: Fraction
+
+
 class LinkSpec(Spec):
-    """A river reach, canal or return channel carrying flow from one node to another."""
+    """A river reach, canal or return channel carrying flow from one node to another.
+
+    The flow of a link is the water **entering** it at its upstream end: the capacity, the
+    minimum flow and the cost apply to it, and ``loss_fraction`` of it never reaches the
+    downstream node. Capacity, minimum flow, loss and cost are each one number or twelve
+    (January to December: a monthly profile, e.g. a winter ice limit). A capacity is a mean
+    rate (``capacity_m3s``) or, where a problem states it so, a volume per time step
+    (``capacity_hm3_per_step``: hm3 per month on monthly steps), not both.
+    """
 
     from_: str = Field(alias="from")
     to: str
     name: str = ""
     kind: Literal["river", "canal", "return", "spill"] = "river"
-    capacity_m3s: NonNeg | None = None
-    loss_fraction: Fraction = 0.0
-    min_flow_m3s: NonNeg = 0.0  # soft: shortfall is a named slack with a penalty
+    capacity_m3s: NonNeg | MonthlyNonNeg | None = None
+    capacity_hm3_per_step: NonNeg | MonthlyNonNeg | None = None
+    loss_fraction: Fraction | MonthlyFraction = 0.0
+    min_flow_m3s: NonNeg | MonthlyNonNeg = 0.0  # soft: shortfall is a named slack with a penalty
     min_flow_penalty_usd_per_m3: NonNeg = 0.1
-    cost_usd_per_m3: Number = 0.0
+    cost_usd_per_m3: Number | Monthly = 0.0
+    # flow-dependent loss: a concave piecewise-linear outflow(inflow), losses rising with flow
+    loss_segments: list[LossSegment] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _loss_segments(self) -> LinkSpec:
+        segs = self.loss_segments
+        if not segs:
+            return self
+        if self.loss_fraction != 0.0:
+            raise ValueError("give loss_fraction or loss_segments, not both")
+        bounds = [s.up_to_m3s for s in segs]
+        if any(b is None for b in bounds[:-1]):
+            raise ValueError("only the last loss segment may have no up_to_m3s")
+        finite = [b for b in bounds if b is not None]
+        if any(b <= a for a, b in zip(finite, finite[1:], strict=False)):
+            raise ValueError(f"loss segments' up_to_m3s {finite} must increase")
+        losses = [s.loss_fraction for s in segs]
+        if any(b < a for a, b in zip(losses, losses[1:], strict=False)):
+            raise ValueError(
+                f"loss segments' loss_fraction {losses} must not fall as the flow rises "
+                "(a concave outflow(inflow), exact in a linear program)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_capacity(self) -> LinkSpec:
+        if self.capacity_m3s is not None and self.capacity_hm3_per_step is not None:
+            raise ValueError(
+                "give capacity_m3s or capacity_hm3_per_step, not both "
+                f"({self.capacity_m3s} m3/s and {self.capacity_hm3_per_step} hm3 per step)"
+            )
+        return self
 
     @property
     def id(self) -> str:
         return f"{self.from_}>{self.to}"
+
+    @property
+    def has_min_flow(self) -> bool:
+        """Whether the link has a minimum flow in any month."""
+        return bool(np.any(np.asarray(self.min_flow_m3s, dtype=float) > 0))
+
+    @property
+    def has_capacity(self) -> bool:
+        return self.capacity_m3s is not None or self.capacity_hm3_per_step is not None
+
+    @property
+    def monthly_loss(self) -> bool:
+        """Whether the loss is a monthly profile or flow-dependent (not one fraction)."""
+        return isinstance(self.loss_fraction, list) or bool(self.loss_segments)
 
 
 class TableRef(Spec):

@@ -22,6 +22,7 @@ from nexusmodel.model.components import (
     release_rules,
     reservoir,
     split,
+    withdrawal_limits,
 )
 from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
@@ -41,6 +42,7 @@ COMPONENTS = (
     outlet,
     release_rules,
     split,
+    withdrawal_limits,
 )
 
 

@@ -22,6 +22,7 @@ from nexusmodel.basin.schema import ReservoirNode
 from nexusmodel.errors import InfeasibleError, SolverError
 from nexusmodel.model import build_model
 from nexusmodel.model.components import reservoir
+from nexusmodel.model.components.environment import fixed_loss
 from nexusmodel.model.context import BuildContext, discount_factors, nodes_of_class
 from nexusmodel.model.heads import fixed_expansion, initial_storage_hm3, taylor_expansion
 from nexusmodel.model.options import ModelOptions
@@ -136,7 +137,7 @@ class WindowRun:
         links = list(basin.links)
         env_ids = [n.id for n in basin.nodes_of_type("environment")]
         self.env_matrix = np.array(
-            [[(1.0 - lk.loss_fraction) if lk.to == n else 0.0 for lk in links] for n in env_ids]
+            [[(1.0 - fixed_loss(lk)) if lk.to == n else 0.0 for lk in links] for n in env_ids]
         ).reshape(len(env_ids), len(links))
         self.delivered = np.zeros((len(env_ids), n_y))
         policy_caps = getattr(getattr(basin, "policy", None), "spill_caps", ())

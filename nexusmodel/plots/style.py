@@ -59,7 +59,9 @@ SERIES_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E
 
 #: readable labels of the key results (:data:`nexusmodel.indicators.KEY_RESULTS`)
 INDICATOR_LABELS: dict[str, str] = {
-    "objective_musd": "Net benefit (objective, whole horizon)",
+    "objective_musd": "Objective (incl. tie-breakers and penalties, whole horizon)",
+    "net_benefit_musd": "Net benefit (whole horizon, discounted)",
+    "penalties_musd": "Penalties, shown apart (whole horizon, discounted)",
     "irrigation_delivery_km3_per_yr": "Irrigation water delivered",
     "irrigation_demand_km3_per_yr": "Irrigation water demand",
     "irrigation_coverage_pct": "Irrigation demand met",

@@ -35,7 +35,7 @@ HEADLINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("Environment", ("terminal_inflow_km3_per_yr", "env_compliance_pct")),
-    ("Economy", ("objective_musd",)),
+    ("Economy", ("net_benefit_musd", "penalties_musd")),
 )
 
 

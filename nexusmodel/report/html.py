@@ -42,6 +42,7 @@ from nexusmodel.indicators import MissingVariableError, key_results
 from nexusmodel.modes.result import RunResult
 from nexusmodel.report._atomic import write_text_atomic
 from nexusmodel.report.description import runs_section
+from nexusmodel.report.dry_years import dry_years_section
 from nexusmodel.report.figures import (
     ReportFigure,
     comparison_figure,
@@ -165,6 +166,14 @@ def build_report(
             ("glossary", "Glossary"),
         )
     )
+    dry_tables = dry_years_section(runs)
+    dry = (
+        '<section id="dry-years"><h2>Dry years</h2>\n<p>The years of least natural inflow '
+        "in each run with varying years: what the driest years bring.</p>\n"
+        f"{dry_tables}\n</section>"
+        if dry_tables
+        else ""
+    )
     files = (
         ", ".join(esc(shown_path(r.path, folder)) for r in runs if r.path is not None)
         or "in-memory results"
@@ -195,6 +204,7 @@ def build_report(
 <section id="headline-results"><h2 id="headline-title">Headline results</h2>
 {headline_section(runs, keys)}
 </section>
+{dry}
 <section id="figures"><h2>Figures</h2>
 {figures_html}
 </section>

@@ -23,6 +23,7 @@ from nexusmodel.errors import WaterBalanceError
 from nexusmodel.model import COMPONENTS
 from nexusmodel.model.balance import exogenous_inflow_hm3
 from nexusmodel.model.context import BuildContext
+from nexusmodel.results.net_benefit import net_benefit_attrs
 from nexusmodel.results.variables import VARIABLES
 from nexusmodel.solve import SolveReport
 
@@ -177,6 +178,7 @@ def extract_results(
     )
     for key, value in (scenario or {}).items():
         ds.attrs[key] = value
+    ds.attrs.update(net_benefit_attrs(ds, ctx.basin))  # the one net benefit, penalties apart
     if max_residual > ctx.options.balance_tolerance_hm3:
         worst = np.unravel_index(np.abs(residual).argmax(), residual.shape)
         raise WaterBalanceError(

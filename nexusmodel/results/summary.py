@@ -9,6 +9,7 @@ import xarray as xr
 from rich.console import Console
 from rich.table import Table
 
+from nexusmodel.results.net_benefit import net_benefit_text
 from nexusmodel.terminal import markup, text
 
 WINTER = (10, 11, 12, 1, 2, 3)
@@ -41,6 +42,8 @@ def run_summary(ds: xr.Dataset) -> dict[str, object]:
     terminal = [n for n, t in zip(ds.node.values, kind.values, strict=True) if t == "environment"]
     return {
         "objective_musd": float(ds.attrs.get("objective_musd", np.nan)),
+        "net_benefit_musd": float(ds.attrs.get("net_benefit_musd", np.nan)),
+        "penalties_musd": float(ds.attrs.get("penalties_musd", np.nan)),
         "irrigation_km3": delivered,
         "irrigation_demand_km3": demanded,
         "food_kt": food,
@@ -106,7 +109,7 @@ def print_run_summary(console: Console, ds: xr.Dataset) -> None:
     console.print(
         f"[bold]{markup(ds.attrs.get('scenario', ''))}[/bold] on "
         f"{markup(ds.attrs.get('basin', ''))}: "
-        f"{markup(ds.attrs.get('status'))}, net benefit {s['objective_musd']:,.0f} million USD (discounted, whole horizon)"
+        f"{markup(ds.attrs.get('status'))}, {markup(net_benefit_text(ds))}"
     )
     table = Table(title="Per year, by country")
     for col in (

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from nexusmodel.basin.basin import Basin, MinRelease, Policy, SeasonShare, SpillCap
+from nexusmodel.basin.basin import (
+    Basin,
+    MinRelease,
+    Policy,
+    SeasonShare,
+    SpillCap,
+    WithdrawalLimit,
+)
 from nexusmodel.basin.schema import EnvironmentNode, IrrigationNode
 from nexusmodel.scenario.hydrology import MEAN_DAYS, SECONDS_PER_DAY
 from nexusmodel.scenario.keys import resolve
@@ -68,4 +75,14 @@ def apply_network_policy(basin: Basin, scenario: Scenario) -> Basin:
         SpillCap(sink, c.max_hm3_per_year, c.max_m3s, c.hard, c.penalty_usd_per_m3)
         for sink, c in policy.spill_caps.items()
     )
-    return new.with_policy(Policy(shares, tuple(releases), caps))
+    limits = tuple(
+        WithdrawalLimit(
+            country,
+            tuple(sorted(set(rule.months))),
+            rule.max_km3 * 1000.0,
+            rule.hard,
+            rule.penalty_usd_per_m3,
+        )
+        for country, rule in policy.withdrawal_limits.items()
+    )
+    return new.with_policy(Policy(shares, tuple(releases), caps, limits))

@@ -122,6 +122,12 @@ def check_references(basin: Basin, scenario: Scenario) -> list[Problem]:
             {n.id: "sink" for n in basin.nodes_of_type("sink")},
             "sink node",
         ),
+        (
+            "policy.withdrawal_limits",
+            s.policy.withdrawal_limits,
+            {c: "country" for c in basin.spec.countries},
+            "country",
+        ),
     ]
     for group, keys, valid, wanted in checks:
         check_keys(problems, scenario, group, keys, valid, wanted, basin)

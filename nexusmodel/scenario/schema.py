@@ -310,14 +310,34 @@ class SpillCapSpec(Spec):
         return self
 
 
+class WithdrawalLimitSpec(Spec):
+    """A country's agreed withdrawal limit (the states agree them each season): at most
+    ``max_km3`` a year taken by its irrigation, municipal and demand nodes in ``months``
+    (default: the whole year). Hard, or priced at ``penalty_usd_per_m3`` beyond the limit."""
+
+    max_km3: NonNeg
+    months: list[Month] = Field(default_factory=lambda: list(range(1, 13)), min_length=1)
+    hard: Flag = True
+    penalty_usd_per_m3: NonNeg = 1.0
+
+    @model_validator(mode="after")
+    def _months_once(self) -> WithdrawalLimitSpec:
+        repeated = sorted({m for m in self.months if self.months.count(m) > 1})
+        if repeated:
+            raise ValueError(f"months {repeated} are listed more than once: list each once")
+        return self
+
+
 class Policy(Spec):
-    """Efficiencies, ecological flows, release rules, agreements, spill caps, municipal priority."""
+    """Efficiencies, ecological flows, release rules, agreements, spill caps, municipal
+    priority, interstate withdrawal limits (by country)."""
 
     irrigation_efficiency: dict[str, Efficiency] = Field(default_factory=dict)
     ecological_flows: dict[str, EcologicalFlow] = Field(default_factory=dict)
     seasonal_release: dict[str, SeasonalRelease] = Field(default_factory=dict)
     agreed_releases: dict[str, AgreedRelease] = Field(default_factory=dict)
     spill_caps: dict[str, SpillCapSpec] = Field(default_factory=dict)
+    withdrawal_limits: dict[str, WithdrawalLimitSpec] = Field(default_factory=dict)  # by country
     municipal_priority: Literal["hard", "soft"] | None = None  # None: the solve options decide
 
 

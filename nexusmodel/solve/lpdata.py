@@ -120,8 +120,12 @@ def series_data(
     for r, term in zip(res, reservoir.initial_storage_term(ctx), strict=True):
         rhs[ctx.water_nodes.index(r.id), 0] -= term
     step["balance"] = rhs
-    step["link_cap"] = link.capacity_hm3(ctx)
-    step["link_min"] = link.min_flow_hm3(ctx)
+    link_data = link.data(ctx)
+    step["link_cap"] = link_data.capacity_hm3
+    step["link_min"] = link_data.min_flow_hm3
+    step["link_loss"] = link_data.loss_fraction
+    step["link_cost"] = link_data.cost_usd_per_m3
+    step["link_segment_cap"] = link_data.segment_cap_hm3
     storage_data = reservoir.data(ctx)
     step["res_lower"] = storage_data.lower_hm3
     step["res_upper"] = storage_data.upper_hm3
@@ -215,6 +219,7 @@ class Layout:
         balance_row = np.full((len(ctx.water_nodes), n_t), -1, dtype=np.int64)
         balance_row[self.balance[1], self.balance[2]] = self.balance[0]
         self.reservoir_balance = balance_row[[node_index[r] for r in res_ids]]
+        self.balance_row = balance_row  # (water nodes, steps); -1 where a node has none
         link_ids = ctx.link_ids
         self.link_min = [link_ids.index(lid) for lid in m.link.with_min]
         self.env_ids = [n.id for n in environment.reaches(ctx)]
@@ -231,6 +236,7 @@ class Layout:
             name: cols(var)
             for name, var in (
                 ("flow", m.link.flow),
+                ("segment", m.link.segment),
                 ("min_deficit", m.link.min_deficit),
                 ("storage", m.reservoir.storage),
                 ("turbine", m.hydropower.turbine),
@@ -399,8 +405,20 @@ class PushPlan:
         links = ctx.basin.links
         n_links = len(links)
         add("ub", lay.cols["flow"], "link_cap", np.arange(n_links)[:, None], t)
-        cost = np.array([lk.cost_usd_per_m3 for lk in links])[:, None]
-        add("cost", lay.cols["flow"], "one", one, t, scale=-cost, disc=step_disc)
+        add("cost", lay.cols["flow"], "link_cost", np.arange(n_links)[:, None], t, scale=-1.0,
+            disc=step_disc)
+        # what a link delivers downstream: -(1 - loss[l,t]) in its lower node's balance row
+        node_index = {n: i for i, n in enumerate(ctx.water_nodes)}
+        lower = np.array([node_index.get(lk.to, -1) for lk in links], dtype=np.int64)
+        # a flow-dependent loss puts its segments, not the flow, in the lower balance row
+        has_row = (lower >= 0) & np.array([not lk.loss_segments for lk in links], dtype=bool)
+        if has_row.any():
+            keys = np.flatnonzero(has_row)[:, None]
+            add("coef", lay.balance_row[lower[has_row]], "link_loss", keys, t, offset=-1.0,
+                cols=lay.cols["flow"][has_row])
+        n_seg = lay.cols["segment"].shape[0]
+        if n_seg:
+            add("ub", lay.cols["segment"], "link_segment_cap", np.arange(n_seg)[:, None], t)
         if lay.link_min:
             keys = np.array(lay.link_min)[:, None]
             add(

@@ -17,7 +17,7 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from nexusmodel.basin.schema import EnvironmentNode
+from nexusmodel.basin.schema import EnvironmentNode, LinkSpec
 from nexusmodel.model.arrays import SolutionValues, on_nodes
 from nexusmodel.model.context import BuildContext, Rule, Term
 from nexusmodel.model.expr import linear
@@ -79,8 +79,17 @@ def data(ctx: BuildContext) -> EnvironmentData:
 def inflow_terms(
     m: pyo.ConcreteModel, ctx: BuildContext, node: str, t: int
 ) -> tuple[list[float], list[object]]:
+    """(1 - loss) x flow of every link into ``node`` at step t (a link's loss is one
+    fraction here: :func:`nexusmodel.basin.checks` refuses monthly ones into reaches)."""
     links = [link for link in ctx.basin.links if link.to == node]
-    return [1.0 - link.loss_fraction for link in links], [m.link.flow[link.id, t] for link in links]
+    return [1.0 - fixed_loss(link) for link in links], [m.link.flow[link.id, t] for link in links]
+
+
+def fixed_loss(link: LinkSpec) -> float:
+    """The one loss fraction of a link into a reach (the checks refuse a monthly one)."""
+    if isinstance(link.loss_fraction, list) or link.loss_segments:
+        raise ValueError(f"link {link.id}: a monthly loss_fraction into a reach is not supported")
+    return float(link.loss_fraction)
 
 
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
@@ -174,7 +183,7 @@ def extract(
     inflow = np.zeros((len(ids), n_t))
     for link_row, link in enumerate(ctx.basin.links):
         if link.to in ids:
-            inflow[ids.index(link.to)] += (1 - link.loss_fraction) * flows[link_row]
+            inflow[ids.index(link.to)] += (1 - fixed_loss(link)) * flows[link_row]
     requirement = np.zeros((len(ids), n_t))
     deficit = np.zeros((len(ids), n_t))
     price = np.zeros((len(ids), n_t))

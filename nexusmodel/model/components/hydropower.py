@@ -3,11 +3,13 @@
 Variables at plant p (its node's id): ``turbine[p, t]`` (hm3) and ``energy[p, t]`` (GWh)::
 
     turbine[p,t] <= q_max * seconds[t] / 1e6                      (turbine capacity, hm3)
-    turbine[p,t] <= sum of outflows of the plant's node           (the rest is spill)
+    turbine[p,t] <= sum of river outflows of the plant's node     (the rest is spill)
     energy[p,t]  = k * H[p,t] * turbine[p,t]                       (run-of-river, fixed H)
     energy[p,t]  <= installed MW * hours[t] / 1000                 (GWh)
 
-with k = 0.002725 * eta (GWh per hm3 and m). At a reservoir the head depends on the mean
+with k = 0.002725 * eta (GWh per hm3 and m). Only the water that passes the turbines makes
+energy: the outflows of kind ``river`` (:func:`turbined_links`). Canal off-takes above the dam
+and spill channels (kind ``canal``, ``return``, ``spill``) leave the node without passing them. At a reservoir the head depends on the mean
 storage of the step, Sbar[t] = (S[t-1] + S[t]) / 2, so the exact energy k * H(Sbar) * q is
 bilinear. It is linearized by a first-order Taylor expansion around a point (Sbar0, q0)::
 
@@ -82,6 +84,7 @@ __all__ = [
     "objective",
     "plants",
     "taylor_expansion",
+    "turbined_links",
 ]
 
 NAME = "hydropower"
@@ -143,6 +146,13 @@ def data(ctx: BuildContext) -> HydropowerData:
         cut_cost(ctx),
         lift_cost(ctx),
     )
+
+
+def turbined_links(ctx: BuildContext, node: str) -> list[str]:
+    """The outflows of ``node`` that pass its turbines: those of kind ``river`` (a canal
+    taking water above the dam, a return channel or a spillway bypasses them)."""
+    kinds = {link.id: link.kind for link in ctx.basin.links}
+    return [lid for lid in ctx.links_out(node) if kinds[lid] == "river"]
 
 
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
@@ -209,10 +219,11 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
         return linear([1.0, -k[p] * hmax[p]], [b.energy[p, t], b.turbine[p, t]]) <= 0
 
     b.head_limit = pyo.Constraint(b.with_storage, ctx.steps, rule=head_limit)
-    out_links = {p.node: ctx.links_out(p.node) for p in ps}
+    out_links = {p.node: turbined_links(ctx, p.node) for p in ps}
 
     def release_rule(_b: pyo.Block, p: str, t: int) -> object:
-        """sum of outflows[p,t] - turbine[p,t] >= 0   (hm3): turbines take part of the release."""
+        """sum of river outflows[p,t] - turbine[p,t] >= 0   (hm3): turbines take part of
+        the water leaving by the river (canal off-takes above the dam do not pass them)."""
         links = out_links[p]
         return (
             linear(
