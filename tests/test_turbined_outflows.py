@@ -72,7 +72,7 @@ def test_canal_water_above_the_dam_makes_no_energy():
     r = reservoir_with_canal()
     assert r.flow("R", "C")[0] == pytest.approx(60.0, abs=1e-6)
     assert r.flow("R", "O")[0] == pytest.approx(40.0, abs=1e-6)
-    assert r.at("head", "R")[0] == pytest.approx(30.0, abs=1e-9)
+    assert r.at("head_m", "R")[0] == pytest.approx(30.0, abs=1e-9)
     # turbines take the river's 40 hm3, not the 100 hm3 released
     assert r.at("turbine_flow", "R")[0] == pytest.approx(40.0, abs=1e-6)
     assert r.at("energy", "R")[0] == pytest.approx(40.0 * GWH_PER_HM3, abs=1e-6)  # 2.943 GWh
