@@ -89,6 +89,7 @@ def test_energy_from_the_head_the_scenario_names(tmp_path, convention, head, yea
     start = np.concatenate([[120.0], storage[:-1]])
     sh = (start + storage) / 2.0 if convention == "mean" else start
     np.testing.assert_allclose(energy, K * (10.0 + 0.1 * sh) * turbine, rtol=1e-6)
+    assert result.report.energy_linearization_error < 1e-6  # measured at the same storage
 
 
 def test_the_two_conventions_differ_by_the_hand_difference(tmp_path):
