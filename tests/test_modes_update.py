@@ -372,6 +372,7 @@ def update_cases(draw: st.DrawFn) -> dict:
             discount_rate=draw(st.sampled_from([0.0, 0.05, 0.12])),
             head=draw(st.sampled_from(["slp", "fixed"])),
             evaporation_area=draw(st.sampled_from(["mean", "start"])),
+            head_storage=draw(st.sampled_from(["mean", "start"])),
             municipal_hard=draw(st.booleans()),
         ),
         "windows": (start_a, start_b, length),

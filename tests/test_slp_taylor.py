@@ -67,7 +67,7 @@ def test_no_energy_without_turbine_flow():
     low = np.full(n_t, 150.0)
     q0 = np.full(n_t, 130.0)
     expansion = taylor_expansion(lin.ctx, p, low, low, q0)
-    assert (expansion.storage_coef > 0).all()
+    assert (expansion.coef_end > 0).all() and (expansion.coef_start > 0).all()
     lin.apply([expansion])
     turbine_cols = lin.turbine_cols.ravel()
     backend.set_col_bounds(turbine_cols, np.zeros(n_t), np.zeros(n_t))
@@ -170,11 +170,12 @@ def test_heads_and_expansions_by_hand():
     e = heads.taylor_expansion(ctx, p, s, s, np.full(3, 100.0))
     c = K * 100.0 * (10.0 / 300.0) / 2.0
     np.testing.assert_allclose(e.head, h0)
-    np.testing.assert_allclose(e.storage_coef, c)
+    np.testing.assert_allclose(e.coef_end, c)
+    np.testing.assert_allclose(e.coef_start, c)
     np.testing.assert_allclose(e.rhs, [-c * 500.0, -2 * c * 500.0, -2 * c * 500.0])
     fixed = heads.fixed_expansion(ctx, p)
     np.testing.assert_allclose(fixed.head, h0)
-    assert not fixed.storage_coef.any() and not fixed.rhs.any()
+    assert not fixed.coef_end.any() and not fixed.coef_start.any() and not fixed.rhs.any()
     # exact energy k H(Sbar) q: storage 600 -> 300 over a step is Sbar = 450 (H = 35 m)
     exact = heads.exact_energy(
         ctx, [p], np.array([[600.0]]), np.array([[300.0]]), np.array([[50.0]])

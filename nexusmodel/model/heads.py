@@ -1,14 +1,17 @@
 """Hydropower heads and their linearisation, as plain numpy (no Pyomo, no HiGHS).
 
 A reservoir plant's energy over a step is k * H(Sbar) * q (GWh): k = 0.002725 * eta (GWh
-per hm3 and m), q the turbine flow (hm3), H the head (m) at the step's mean storage
-Sbar = (S[t-1] + S[t]) / 2 (hm3). This module holds everything about that product that is
-numbers only:
+per hm3 and m), q the turbine flow (hm3), H the head (m) at the storage the scenario names
+(``solve: head_storage``, :attr:`ModelOptions.head_storage`): ``mean`` (default) the step's
+mean storage Sbar = (S[t-1] + S[t]) / 2, ``start`` its storage at the start S[t-1] (hm3; the
+initial storage on the first step). Both are Sh = w_end S[t] + w_start S[t-1]
+(:func:`head_weights`). This module holds everything about that product that is numbers
+only:
 
 - :func:`plants` (every plant of the basin), :func:`head_at` / :func:`head_from_storage`
   (H from the level-area-storage table), :func:`head_slope` (dH/dS), :func:`max_head`;
 - :class:`Taylor` and :func:`taylor_expansion`: the coefficients of the energy row
-  ``E - k H0 q - c S[t] - c S[t-1] = rhs`` expanded around a point (Sbar0, q0);
+  ``E - k H0 q - c_end S[t] - c_start S[t-1] = rhs`` expanded around a point (Sh0, q0);
   :func:`initial_expansion` (the build's point) and :func:`fixed_expansion` (a fixed head,
   no storage terms);
 - :func:`exact_energy` and :func:`linearization_error`: the nonlinear energy at a point and
@@ -105,11 +108,25 @@ def head_at(ctx: BuildContext, plant: Plant, storage: np.ndarray | float) -> np.
     )
 
 
+def head_weights(ctx: BuildContext) -> tuple[float, float]:
+    """(w_end, w_start): the storage whose head a step uses is w_end S[t] + w_start S[t-1];
+    (1/2, 1/2) for ``head_storage: mean``, (0, 1) for ``start``."""
+    return (0.5, 0.5) if ctx.options.head_storage == "mean" else (0.0, 1.0)
+
+
+def head_storage(
+    ctx: BuildContext, storage_start: np.ndarray, storage_end: np.ndarray
+) -> np.ndarray:
+    """The storage (hm3) whose head a step uses: its mean storage or its start storage."""
+    w_end, w_start = head_weights(ctx)
+    return w_end * np.asarray(storage_end, float) + w_start * np.asarray(storage_start, float)
+
+
 def head_from_storage(
     ctx: BuildContext, plant: Plant, storage_start: np.ndarray, storage_end: np.ndarray
 ) -> np.ndarray:
-    """Head (m) over a step: level at the mean storage of the step minus the tailwater level."""
-    return head_at(ctx, plant, (np.asarray(storage_start) + np.asarray(storage_end)) / 2.0)
+    """Head (m) over a step: level at the step's mean (or start) storage minus tailwater."""
+    return head_at(ctx, plant, head_storage(ctx, storage_start, storage_end))
 
 
 def head_slope(ctx: BuildContext, plant: Plant, storage: np.ndarray) -> np.ndarray:
@@ -128,11 +145,12 @@ def max_head(ctx: BuildContext, plant: Plant) -> float:
 
 
 class Taylor(NamedTuple):
-    """The energy row of a reservoir plant expanded around (Sbar0, q0), on every step."""
+    """The energy row of a reservoir plant expanded around (Sh0, q0), on every step."""
 
-    head: np.ndarray  # H0 = H(Sbar0) (m): coefficient k * H0 of the turbine flow
-    storage_coef: np.ndarray  # k * q0 * dH/dS(Sbar0) / 2 (GWh/hm3): of S[t] and of S[t-1]
-    rhs: np.ndarray  # right-hand side (GWh): - k q0 dH/dS Sbar0 (+ the S[-1] term at t = 0)
+    head: np.ndarray  # H0 = H(Sh0) (m): coefficient k * H0 of the turbine flow
+    coef_end: np.ndarray  # w_end k q0 dH/dS(Sh0) (GWh/hm3): coefficient of S[t]
+    coef_start: np.ndarray  # w_start k q0 dH/dS(Sh0) (GWh/hm3): coefficient of S[t-1]
+    rhs: np.ndarray  # right-hand side (GWh): - k q0 dH/dS Sh0 (+ the S[-1] term at t = 0)
 
 
 def taylor_expansion(
@@ -142,23 +160,27 @@ def taylor_expansion(
     storage_end: np.ndarray,
     turbine: np.ndarray,
 ) -> Taylor:
-    """Coefficients of ``E - k H0 q - c S[t] - c S[t-1] = rhs`` around the given point.
+    """Coefficients of ``E - k H0 q - c_end S[t] - c_start S[t-1] = rhs`` around a point.
 
-    That row is E = k * (H0 * q + q0 * dH/dS * (Sbar - Sbar0)). S[-1] is the initial
-    storage, a constant: its term sits in the right-hand side of the first step. A turbine
-    flow under 0.1 % of the turbine capacity counts as none (and a storage coefficient
-    under 1e-8 GWh/hm3 as 0): such specks only make the LP harder to solve.
+    That row is E = k * (H0 * q + q0 * dH/dS * (Sh - Sh0)), Sh = w_end S[t] + w_start S[t-1]
+    (:func:`head_weights`). S[-1] is the initial storage, a constant: its term sits in the
+    right-hand side of the first step. A turbine flow under 0.1 % of the turbine capacity
+    counts as none (and a storage coefficient under 1e-8 GWh/hm3 as 0): such specks only
+    make the LP harder to solve.
     """
-    sbar0 = (np.asarray(storage_start, float) + np.asarray(storage_end, float)) / 2.0
+    w_end, w_start = head_weights(ctx)
+    sh0 = head_storage(ctx, storage_start, storage_end)
     k = energy_per_hm3_m(plant)
-    head = head_at(ctx, plant, sbar0)
+    head = head_at(ctx, plant, sh0)
     q0 = np.asarray(turbine, float)
     q0 = np.where(q0 < 1e-3 * ctx.m3s_to_hm3(plant.max_turbine_flow_m3s), 0.0, q0)
-    coef = k * q0 * head_slope(ctx, plant, sbar0) / 2.0
-    coef = np.where(np.abs(coef) < 1e-8, 0.0, coef)
-    rhs = -2.0 * coef * sbar0
-    rhs[0] += coef[0] * initial_storage_hm3(ctx, plant)
-    return Taylor(head, coef, rhs)
+    slope = k * q0 * head_slope(ctx, plant, sh0)  # GWh per hm3 of Sh
+    slope = np.where(np.abs(max(w_end, w_start) * slope) < 1e-8, 0.0, slope)
+    coef_end = w_end * slope
+    coef_start = w_start * slope
+    rhs = -slope * sh0
+    rhs[0] += coef_start[0] * initial_storage_hm3(ctx, plant)
+    return Taylor(head, coef_end, coef_start, rhs)
 
 
 def initial_expansion(ctx: BuildContext, plant: Plant) -> Taylor:
@@ -171,7 +193,7 @@ def fixed_expansion(ctx: BuildContext, plant: Plant) -> Taylor:
     """A fixed head: the head of the initial storage on every step, no storage terms."""
     n_t = len(ctx.axis)
     head = np.full(n_t, float(head_at(ctx, plant, initial_storage_hm3(ctx, plant))))
-    return Taylor(head, np.zeros(n_t), np.zeros(n_t))
+    return Taylor(head, np.zeros(n_t), np.zeros(n_t), np.zeros(n_t))
 
 
 def initial_heads(ctx: BuildContext) -> np.ndarray:
@@ -194,7 +216,7 @@ def exact_energy(
     storage_end: np.ndarray,
     turbine: np.ndarray,
 ) -> np.ndarray:
-    """k * H(Sbar) * q (GWh; plants x steps), the nonlinear energy of reservoir plants at a
+    """k * H(Sh) * q (GWh; plants x steps), the nonlinear energy of reservoir plants at a
     point given by their storage at the start and end of each step and turbine flow (hm3)."""
     heads = np.array(
         [

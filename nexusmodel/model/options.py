@@ -31,6 +31,8 @@ class ModelOptions(BaseModel):
     head: Literal["slp", "fixed"] = "slp"  # reservoir head: iterate on it, or fix it at the start
     # the reservoir area that evaporates over a step: at its mean storage or at its start
     evaporation_area: Literal["mean", "start"] = "mean"
+    # the storage whose head a reservoir plant uses over a step: its mean storage or its start
+    head_storage: Literal["mean", "start"] = "mean"
     slp_tolerance: float = Field(1e-3, gt=0)  # relative change of total energy to stop
     slp_max_iterations: int = Field(12, ge=1)
     solver: str = "highs"

@@ -132,7 +132,7 @@ def _solve_with_pyomo(model: pyo.ConcreteModel, solver_name: str) -> SolveReport
         )
     hp = model.hydropower
     if hasattr(hp, "storage_coef"):  # fixed heads: drop the Taylor storage terms
-        for param in (hp.storage_coef, hp.taylor_rhs):
+        for param in (hp.storage_coef, hp.storage_coef_start, hp.taylor_rhs):
             for data in param.values():
                 data.value = 0.0
     if not hasattr(model, "dual"):

@@ -85,7 +85,7 @@ class HeadLinearization:
         return start, storage, turbine, energy
 
     def exact_energy(self, start: np.ndarray, end: np.ndarray, turbine: np.ndarray) -> np.ndarray:
-        """k * H(Sbar) * q (GWh), the nonlinear energy at a point."""
+        """k * H(Sh) * q (GWh), the nonlinear energy at a point (Sh: mean or start storage)."""
         return heads.exact_energy(self.ctx, self.plants, start, end, turbine)
 
     def error(self, sol: ArraySolution) -> float:
@@ -107,7 +107,8 @@ class HeadLinearization:
         if not self.plants:
             return
         head = np.array([e.head for e in expansions])
-        coef = np.array([e.storage_coef for e in expansions])
+        coef_end = np.array([e.coef_end for e in expansions])
+        coef_start = np.array([e.coef_start for e in expansions])
         rhs = np.array([e.rhs for e in expansions])
         rows = self.rows
         lagged = rows[:, 1:]
@@ -120,13 +121,15 @@ class HeadLinearization:
                     self.storage_cols[:, :-1].ravel(),
                 ]
             ),
-            np.concatenate([(-self.k * head).ravel(), -coef.ravel(), -coef[:, 1:].ravel()]),
+            np.concatenate(
+                [(-self.k * head).ravel(), -coef_end.ravel(), -coef_start[:, 1:].ravel()]
+            ),
         )
         self.backend.set_row_bounds(rows.ravel(), rhs.ravel(), rhs.ravel())
         self.expansions = expansions
 
     def sync_parameters(self) -> None:
-        """Copy the last expansion into the Pyomo parameters (head, storage_coef, taylor_rhs)."""
+        """Copy the last expansion into the Pyomo parameters (head, storage coefficients, rhs)."""
         if not self.sync or not self.expansions:
             return
         b = self.model.hydropower
@@ -136,7 +139,8 @@ class HeadLinearization:
                 b.head[p.node, t] = float(e.head[t])
             if hasattr(b, "storage_coef"):
                 for t in steps:
-                    b.storage_coef[p.node, t] = float(e.storage_coef[t])
+                    b.storage_coef[p.node, t] = float(e.coef_end[t])
+                    b.storage_coef_start[p.node, t] = float(e.coef_start[t])
                     b.taylor_rhs[p.node, t] = float(e.rhs[t])
 
 

@@ -10,21 +10,23 @@ Variables at plant p (its node's id): ``turbine[p, t]`` (hm3) and ``energy[p, t]
 with k = 0.002725 * eta (GWh per hm3 and m). Only the water that passes the turbines makes
 energy: the outflows of kind ``river`` (:func:`turbined_links`). Canal off-takes above the dam
 and spill channels (kind ``canal``, ``return``, ``spill``) leave the node without passing them. At a reservoir the head depends on the mean
-storage of the step, Sbar[t] = (S[t-1] + S[t]) / 2, so the exact energy k * H(Sbar) * q is
-bilinear. It is linearized by a first-order Taylor expansion around a point (Sbar0, q0)::
+storage of the step, Sh[t] = (S[t-1] + S[t]) / 2, or with ``solve: head_storage: start`` on
+its storage at the start, Sh[t] = S[t-1] (the initial storage at t = 0); either way the exact
+energy k * H(Sh) * q is bilinear. It is linearized by a first-order Taylor expansion around
+a point (Sh0, q0)::
 
     energy[p,t] + cut[p,t] - lift[p,t]
-        = k * (H0 * q + q0 * dH/dS(Sbar0) * (Sbar - Sbar0))      (H0 = H(Sbar0); 0 <= energy)
+        = k * (H0 * q + q0 * dH/dS(Sh0) * (Sh - Sh0))            (H0 = H(Sh0); 0 <= energy)
     energy[p,t] <= k * Hmax * q                                  (no water, no energy)
 
 The plane is exact at the expansion point and first-order accurate near it. Far from it, it
 can promise energy the water cannot give: with the turbines shut (q = 0) and the reservoir
-above Sbar0 the plane is positive. The second row forbids that (Hmax, the head at full
-storage, never cuts the exact energy k H(Sbar) q); ``cut >= 0`` (GWh) takes up the
+above Sh0 the plane is positive. The second row forbids that (Hmax, the head at full
+storage, never cuts the exact energy k H(Sh) q); ``cut >= 0`` (GWh) takes up the
 difference so that the row stays feasible, at ``cut_cost`` (MUSD/GWh, 10 USD/MWh: more than
 the turbine-flow tie-breaker is worth per GWh, so turbine flow beyond what the plant can use
 is not counted as turbined). Conversely with the turbines shut and the reservoir below
-Sbar0 the plane is negative: ``lift >= 0`` keeps energy >= 0 feasible, at ``lift_cost``, more
+Sh0 the plane is negative: ``lift >= 0`` keeps energy >= 0 feasible, at ``lift_cost``, more
 than any GWh is worth, so it is never used to make energy. Both are 0 at a converged point,
 where the plane is the exact energy.
 
@@ -34,8 +36,9 @@ The heads and the expansions themselves are numbers only: :mod:`nexusmodel.model
 With ``ModelOptions.head == "fixed"`` the storage terms (and ``cut``, ``lift``) are left
 out: H stays at the head of the initial storage.
 
-``head[p,t]`` (H0), ``storage_coef[p,t]`` (k q0 dH/dS / 2, GWh per hm3 of S[t] and of
-S[t-1]) and ``taylor_rhs[p,t]`` are mutable parameters; the solve keeps them in step with
+``head[p,t]`` (H0), ``storage_coef[p,t]`` and ``storage_coef_start[p,t]`` (GWh per hm3 of
+S[t] and of S[t-1]: k q0 dH/dS / 2 each at the mean storage; 0 and k q0 dH/dS at the start
+storage) and ``taylor_rhs[p,t]`` are mutable parameters; the solve keeps them in step with
 the LP it solved.
 """
 
@@ -181,11 +184,17 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
         b.cut = pyo.Var(b.with_storage, ctx.steps, within=pyo.NonNegativeReals)
         b.lift = pyo.Var(b.with_storage, ctx.steps, within=pyo.NonNegativeReals)
         start = {p.node: initial_expansion(ctx, p) for p in at_reservoir}
-        b.storage_coef = pyo.Param(
+        b.storage_coef = pyo.Param(  # of S[t]
             b.with_storage,
             ctx.steps,
             mutable=True,
-            initialize={(p, t): float(start[p].storage_coef[t]) for p in start for t in ctx.steps},
+            initialize={(p, t): float(start[p].coef_end[t]) for p in start for t in ctx.steps},
+        )
+        b.storage_coef_start = pyo.Param(  # of S[t-1]
+            b.with_storage,
+            ctx.steps,
+            mutable=True,
+            initialize={(p, t): float(start[p].coef_start[t]) for p in start for t in ctx.steps},
         )
         b.taylor_rhs = pyo.Param(
             b.with_storage,
@@ -196,18 +205,18 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     storage = m.reservoir.storage
 
     def energy_rule(_b: pyo.Block, p: str, t: int) -> object:
-        """E - k H0 q [+ cut - lift - c S[t] - c S[t-1]] = [rhs]   (GWh; [reservoir, SLP])."""
+        """E - k H0 q [+ cut - lift - c_end S[t] - c_start S[t-1]] = [rhs]
+        (GWh; [reservoir, SLP])."""
         coefs = [1.0, -k[p] * b.head[p, t]]
         variables = [b.energy[p, t], b.turbine[p, t]]
         if p not in expanded:
             return linear(coefs, variables) == 0
         coefs += [1.0, -1.0]
         variables += [b.cut[p, t], b.lift[p, t]]
-        coef = -b.storage_coef[p, t]
-        coefs.append(coef)
+        coefs.append(-b.storage_coef[p, t])
         variables.append(storage[p, t])
         if t > 0:
-            coefs.append(coef)
+            coefs.append(-b.storage_coef_start[p, t])
             variables.append(storage[p, t - 1])
         return linear(coefs, variables) == b.taylor_rhs[p, t]
 
