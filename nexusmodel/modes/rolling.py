@@ -26,6 +26,7 @@ import time
 
 from nexusmodel.basin.basin import Basin
 from nexusmodel.basin.schema import ReservoirNode
+from nexusmodel.model.components import demand
 from nexusmodel.model.context import nodes_of_class
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.modes.engine import (
@@ -136,6 +137,7 @@ def run_rolling(
     """
     start = time.perf_counter()
     options = options or ModelOptions()
+    demand.check_window_modes(basin, options, "rolling")
     window = window_months or options.window_months
     keep = keep_months or options.keep_months
     if end == "value" and reference is None:

@@ -12,9 +12,11 @@ the allocation of a river's flow among three users by equal marginal benefits).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from textbook_files import FEB, at, flow, node, run, write_problem
 
 from nexusmodel.basin import load_basin
+from nexusmodel.errors import InputError
 from nexusmodel.modes.foresight import evaluate_net_benefit
 
 TOL = 1e-6
@@ -137,3 +139,18 @@ def test_three_users_with_quadratic_benefits_share_a_river_by_equal_marginal_val
     # the economic yardstick of every mode prices the quadratic benefit alike
     net = evaluate_net_benefit(result.results, load_basin(tmp_path))
     assert abs(net - (11 * 34.5 + february)) < 1e-4
+
+
+@pytest.mark.parametrize("mode", ["rolling", "simulate"])
+def test_discounted_quadratic_benefits_are_refused_in_window_modes(tmp_path, mode):
+    """A window model's Hessian keeps the discount of the window it was built for: with a
+    discount rate above 0, rolling and simulate refuse quadratic benefits by name."""
+    path = write_problem(
+        tmp_path,
+        [node("S", "source"), quadratic_user("U1", 6.0, 2.0)],
+        [{"from": "S", "to": "U1"}],
+        {"S": 6.0},
+        solve={"discount_rate": 0.05},
+    )
+    with pytest.raises(InputError, match=rf"U1.*quadratic_benefit.*{mode} mode"):
+        run(path, mode)
