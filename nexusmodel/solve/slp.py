@@ -188,17 +188,23 @@ def iterate(
     every further flip. The bounds are lifted after the last re-solve (the solution and its
     duals stay those of the last LP, and ``backend.objective`` its objective).
 
-    The re-solves are warm (dual simplex from the last basis) unless the first solve needed
-    the interior point method, or a warm re-solve takes more iterations than the model's
-    cold solve (the first solve, or the last solve from no basis: a window's or ensemble
-    member's first solve is itself warm); then cold. Decided on iteration counts, not on
-    timings, so that the path and the optimum it picks do not depend on the machine's load. Returns (solution,
+    The re-solves are warm (dual simplex with Devex pricing from the last basis) until a
+    warm re-solve takes more iterations than the model's cold solve (the first solve, or
+    the last solve from no basis: a window's or ensemble member's first solve is itself
+    warm); then cold. After an interior-point first solve the first re-solve is cold
+    (interior point again) and the later ones warm from its crossover basis. Decided on
+    iteration counts, not on timings, so that the path and the optimum it picks do not
+    depend on the machine's load. Returns (solution,
     re-solves, simplex iterations, seconds).
     """
     backend = lin.backend
     tol = options.slp_tolerance
     cold_iterations = max(backend.iterations, backend.cold_iterations, 1)
-    warm = backend.last_algorithm != "ipm"
+    # after an interior-point solve the first re-solve is cold too (the first re-expansion
+    # moves the heads furthest: the dual simplex from the crossover basis then takes longer
+    # than the interior point method); the later ones start from its crossover basis
+    interior = backend.last_algorithm == "ipm"
+    warm = not interior
     start, end, turbine, _energy = lin.point(sol)
     exact = lin.exact_energy(start, end, turbine).sum()
     # smallest trust region (hm3)
@@ -219,9 +225,9 @@ def iterate(
                 high = np.minimum(original[1], (end + delta[:, None]).ravel())
                 backend.set_col_bounds(cols, low, np.maximum(high, low))
             status, seconds = backend.run(
-                "simplex" if warm else "auto", options.time_limit_s, warm=warm
+                "simplex" if warm else "auto", options.time_limit_s, warm=warm, devex=True
             )
-            warm = warm and backend.iterations <= cold_iterations
+            warm = interior or (warm and backend.iterations <= cold_iterations)
             secs += seconds
             its += backend.iterations
             n += 1
