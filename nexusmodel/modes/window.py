@@ -185,11 +185,16 @@ class BatchedBackend(HighsBackend):
             apply(*(a[pick] for a in joined))
 
     def run(
-        self, algorithm: str = "auto", time_limit_s: float | None = None, *, warm: bool = True
+        self,
+        algorithm: str = "auto",
+        time_limit_s: float | None = None,
+        *,
+        warm: bool = True,
+        devex: bool = False,
     ) -> tuple[str, float]:
         self.flush()
         start = time.process_time()
-        out = super().run(algorithm, time_limit_s, warm=warm)
+        out = super().run(algorithm, time_limit_s, warm=warm, devex=devex)
         self.cpu_seconds += time.process_time() - start
         return out
 
