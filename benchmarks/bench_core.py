@@ -41,7 +41,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-FULL_CASES = ["base"] + [f"{n}x{t}" for t in (120, 480, 960) for n in (10, 30, 100, 300)]
+FULL_CASES = ["base"] + [
+    f"{n}x{t}" for t in (120, 480, 960) for n in (10, 30, 100, 300)
+]
 QUICK_CASES = ["base", "10x120", "30x120", "100x120"]
 #: The cases the issue's targets name: run whatever the budget predicts.
 TARGET_CASES = {"base", "30x480", "100x480", "100x960", "300x480", "300x960"}
@@ -65,7 +67,8 @@ class CaseResult:
     def whole(self) -> float:
         """Median seconds of a whole run (build + translate + solve + extract)."""
         runs = zip(
-            *(self.phases[k] for k in ("build", "translate", "solve", "extract")), strict=True
+            *(self.phases[k] for k in ("build", "translate", "solve", "extract")),
+            strict=True,
         )
         return statistics.median(sum(r) for r in runs)
 
@@ -97,7 +100,11 @@ def load_case(case: str):  # -> (basin, options, label)
     from synthetic import synthetic_basin
 
     n, months = (int(x) for x in case.split("x"))
-    return synthetic_basin(n, months), ModelOptions(), f"synthetic {n} nodes x {months} months"
+    return (
+        synthetic_basin(n, months),
+        ModelOptions(),
+        f"synthetic {n} nodes x {months} months",
+    )
 
 
 def quiet():
@@ -184,7 +191,9 @@ def _pipeline_child(case: str) -> tuple[dict[str, float], int, float, float]:
     return times, slp, error, _peak_mb()
 
 
-def _alone_child(path: str, algorithm: str, time_limit: float | None) -> tuple[float, float]:
+def _alone_child(
+    path: str, algorithm: str, time_limit: float | None
+) -> tuple[float, float]:
     return highs_alone(Path(path), algorithm, time_limit), _peak_mb()
 
 
@@ -194,8 +203,26 @@ def isolated(function, *args):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         return pool.submit(function, *args).result()
+
+
+def alone_run(
+    result: CaseResult, mps: Path, algorithm: str, i: int, limit: float | None
+) -> float:
+    """One HiGHS-alone solve in a fresh process, recorded in ``result``; its seconds (nan: it
+    failed, inf: it hit ``limit``)."""
+    seconds, peak = isolated(_alone_child, str(mps), algorithm, limit)
+    result.alone.setdefault(algorithm, []).append(seconds)
+    if seconds == seconds and seconds != float("inf"):
+        result.alone_peak_mb.setdefault(algorithm, []).append(peak)
+    print(
+        f"  HiGHS alone {algorithm} run {i + 1}: {seconds:.2f} s, peak {peak:.0f} MB",
+        flush=True,
+    )
+    return seconds
 
 
 def bench_case(case: str, repeats: int, budget: float, tmp: Path) -> CaseResult:
@@ -208,9 +235,11 @@ def bench_case(case: str, repeats: int, budget: float, tmp: Path) -> CaseResult:
     result.size = f"{label}; LP {cols:,} cols, {rows:,} rows, {nnz:,} nonzeros"
     result.ref = "ipm" if cols > IPM_COLUMNS else "simplex"
     print(f"\n{case}: {result.size}", flush=True)
+    other = "ipm" if result.ref == "simplex" else "simplex"
+    # each pipeline run is followed by a run of HiGHS alone with the reference algorithm,
+    # so that the load of a shared machine weighs on both alike
     for i in range(repeats):
         times, slp, error, peak = isolated(_pipeline_child, case)
-        elapsed = sum(times.values())
         result.peak_mb.append(peak)
         for name, value in times.items():
             result.phases.setdefault(name, []).append(value)
@@ -222,27 +251,15 @@ def bench_case(case: str, repeats: int, budget: float, tmp: Path) -> CaseResult:
             + f"; SLP re-solves {slp}, energy error {error:.2e}, peak {peak:.0f} MB",
             flush=True,
         )
-        result.run_seconds.append(elapsed)
-    other = "ipm" if result.ref == "simplex" else "simplex"
-    for algorithm in (result.ref, other):
-        for i in range(repeats):
-            # the other algorithm is for information: cap it at the budget
-            seconds, peak = isolated(
-                _alone_child, str(mps), algorithm, None if algorithm == result.ref else budget
-            )
-            result.alone.setdefault(algorithm, []).append(seconds)
-            if seconds == seconds and seconds != float("inf"):
-                result.alone_peak_mb.setdefault(algorithm, []).append(peak)
-            print(
-                f"  HiGHS alone {algorithm} run {i + 1}: {seconds:.2f} s, peak {peak:.0f} MB",
-                flush=True,
-            )
-            if seconds != seconds:  # HiGHS failed (the pipeline falls back to the simplex)
-                if algorithm == result.ref:
-                    result.ref = other
-                break
-            if algorithm != result.ref and seconds > budget / 4:  # also inf
-                break  # the other algorithm is shown for information: one slow run is enough
+        result.run_seconds.append(sum(times.values()))
+        seconds = alone_run(result, mps, result.ref, i, None)
+        if seconds != seconds:  # HiGHS failed (the pipeline falls back to the simplex)
+            result.ref, other = other, result.ref
+    for i in range(repeats):
+        # the other algorithm is for information: capped at the budget, one slow run enough
+        seconds = alone_run(result, mps, other, i, budget)
+        if seconds != seconds or seconds > budget / 4:  # also inf
+            break
     mps.unlink(missing_ok=True)
     return result
 
@@ -278,7 +295,9 @@ def table(results: list[CaseResult]) -> str:
     lines = []
     for r in results:
         ref = r.median(r.ref)
-        ratio = {k: r.median(k) / ref for k in ("build", "translate", "solve", "extract")}
+        ratio = {
+            k: r.median(k) / ref for k in ("build", "translate", "solve", "extract")
+        }
         slp = "/".join(str(s) for s in sorted(set(r.slp)))
         lines.append(
             f"| {r.case} | {alone_cell(r, 'simplex')} | {alone_cell(r, 'ipm')} | {r.ref} "
@@ -334,14 +353,26 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a small subset, 3 repeats")
+    parser.add_argument(
+        "--quick", action="store_true", help="a small subset, 3 repeats"
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--big-repeats", type=int, default=1, help="repeats above 100x480")
+    parser.add_argument(
+        "--big-repeats", type=int, default=1, help="repeats above 100x480"
+    )
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per run")
-    parser.add_argument("--cases", default="", help="comma-separated, e.g. base,100x480")
+    parser.add_argument(
+        "--cases", default="", help="comma-separated, e.g. base,100x480"
+    )
     parser.add_argument("--results", default=None, help="Markdown file to write")
     args = parser.parse_args(argv)
-    cases = args.cases.split(",") if args.cases else QUICK_CASES if args.quick else FULL_CASES
+    cases = (
+        args.cases.split(",")
+        if args.cases
+        else QUICK_CASES
+        if args.quick
+        else FULL_CASES
+    )
 
     # smallest first (the baseline where it falls), so the budget cut skips only bigger ones
     def size(case: str) -> float:
@@ -358,7 +389,10 @@ def main(argv: list[str] | None = None) -> int:
         for case in cases:
             predicted = rate * size(case) ** 1.5
             if predicted > args.budget and case not in TARGET_CASES:
-                print(f"\n{case}: skipped (a run would take ~{predicted:.0f} s)", flush=True)
+                print(
+                    f"\n{case}: skipped (a run would take ~{predicted:.0f} s)",
+                    flush=True,
+                )
                 skipped.append(f"{case} (~{predicted:.0f} s a run)")
                 continue
             repeats = args.big_repeats if size(case) > BIG else args.repeats
@@ -366,13 +400,17 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             rate = max(rate, statistics.median(result.run_seconds) / size(case) ** 1.5)
     text = whole_table(results) + "\n" + table(results)
-    print("\nPhase times as a ratio to HiGHS alone on the same LP (ref = the algorithm the")
+    print(
+        "\nPhase times as a ratio to HiGHS alone on the same LP (ref = the algorithm the"
+    )
     print("pipeline's 'auto' picks for a cold solve; medians):\n")
     print(text)
     print(seconds_table(results))
     if skipped:
         print("skipped (predicted over the budget per run):", ", ".join(skipped))
-    out = args.results or (None if args.quick or args.cases else str(HERE / "RESULTS.md"))
+    out = args.results or (
+        None if args.quick or args.cases else str(HERE / "RESULTS.md")
+    )
     if out:
         write_results(Path(out), results, skipped, args)
         print(f"written to {out}")
@@ -382,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
 NOTES = "<!-- notes: kept when the benchmark rewrites this file -->"
 
 
-def write_results(path: Path, results: list[CaseResult], skipped: list[str], args) -> None:
+def write_results(
+    path: Path, results: list[CaseResult], skipped: list[str], args
+) -> None:
     sizes = "\n".join(f"- **{r.case}**: {r.size}" for r in results)
     old = path.read_text() if path.exists() else ""
     notes = old[old.index(NOTES) :] if NOTES in old else ""
