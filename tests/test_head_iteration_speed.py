@@ -1,4 +1,4 @@
-"""The faster head iteration (warm Devex re-solves, warm after an interior-point first solve)
+"""The faster head iteration (warm re-solves priced with Devex; cold after an interior-point solve)
 lands where the plain one does: every re-solve cold from scratch, the path-independent
 reference. Energy and objective agree to the iteration's own tolerance (``slp_tolerance``,
 1e-3 relative), and both leave the LP energy within 0.1 % of the exact energy."""
