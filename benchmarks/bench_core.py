@@ -41,9 +41,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-FULL_CASES = ["base"] + [
-    f"{n}x{t}" for t in (120, 480, 960) for n in (10, 30, 100, 300)
-]
+FULL_CASES = ["base"] + [f"{n}x{t}" for t in (120, 480, 960) for n in (10, 30, 100, 300)]
 QUICK_CASES = ["base", "10x120", "30x120", "100x120"]
 #: The cases the issue's targets name: run whatever the budget predicts.
 TARGET_CASES = {"base", "30x480", "100x480", "100x960", "300x480", "300x960"}
@@ -191,9 +189,7 @@ def _pipeline_child(case: str) -> tuple[dict[str, float], int, float, float]:
     return times, slp, error, _peak_mb()
 
 
-def _alone_child(
-    path: str, algorithm: str, time_limit: float | None
-) -> tuple[float, float]:
+def _alone_child(path: str, algorithm: str, time_limit: float | None) -> tuple[float, float]:
     return highs_alone(Path(path), algorithm, time_limit), _peak_mb()
 
 
@@ -203,15 +199,11 @@ def isolated(function, *args):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context("spawn")
-    ) as pool:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(function, *args).result()
 
 
-def alone_run(
-    result: CaseResult, mps: Path, algorithm: str, i: int, limit: float | None
-) -> float:
+def alone_run(result: CaseResult, mps: Path, algorithm: str, i: int, limit: float | None) -> float:
     """One HiGHS-alone solve in a fresh process, recorded in ``result``; its seconds (nan: it
     failed, inf: it hit ``limit``)."""
     seconds, peak = isolated(_alone_child, str(mps), algorithm, limit)
@@ -295,9 +287,7 @@ def table(results: list[CaseResult]) -> str:
     lines = []
     for r in results:
         ref = r.median(r.ref)
-        ratio = {
-            k: r.median(k) / ref for k in ("build", "translate", "solve", "extract")
-        }
+        ratio = {k: r.median(k) / ref for k in ("build", "translate", "solve", "extract")}
         slp = "/".join(str(s) for s in sorted(set(r.slp)))
         lines.append(
             f"| {r.case} | {alone_cell(r, 'simplex')} | {alone_cell(r, 'ipm')} | {r.ref} "
@@ -353,26 +343,14 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="a small subset, 3 repeats"
-    )
+    parser.add_argument("--quick", action="store_true", help="a small subset, 3 repeats")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument(
-        "--big-repeats", type=int, default=1, help="repeats above 100x480"
-    )
+    parser.add_argument("--big-repeats", type=int, default=1, help="repeats above 100x480")
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per run")
-    parser.add_argument(
-        "--cases", default="", help="comma-separated, e.g. base,100x480"
-    )
+    parser.add_argument("--cases", default="", help="comma-separated, e.g. base,100x480")
     parser.add_argument("--results", default=None, help="Markdown file to write")
     args = parser.parse_args(argv)
-    cases = (
-        args.cases.split(",")
-        if args.cases
-        else QUICK_CASES
-        if args.quick
-        else FULL_CASES
-    )
+    cases = args.cases.split(",") if args.cases else QUICK_CASES if args.quick else FULL_CASES
 
     # smallest first (the baseline where it falls), so the budget cut skips only bigger ones
     def size(case: str) -> float:
@@ -400,17 +378,13 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             rate = max(rate, statistics.median(result.run_seconds) / size(case) ** 1.5)
     text = whole_table(results) + "\n" + table(results)
-    print(
-        "\nPhase times as a ratio to HiGHS alone on the same LP (ref = the algorithm the"
-    )
+    print("\nPhase times as a ratio to HiGHS alone on the same LP (ref = the algorithm the")
     print("pipeline's 'auto' picks for a cold solve; medians):\n")
     print(text)
     print(seconds_table(results))
     if skipped:
         print("skipped (predicted over the budget per run):", ", ".join(skipped))
-    out = args.results or (
-        None if args.quick or args.cases else str(HERE / "RESULTS.md")
-    )
+    out = args.results or (None if args.quick or args.cases else str(HERE / "RESULTS.md"))
     if out:
         write_results(Path(out), results, skipped, args)
         print(f"written to {out}")
@@ -420,9 +394,7 @@ def main(argv: list[str] | None = None) -> int:
 NOTES = "<!-- notes: kept when the benchmark rewrites this file -->"
 
 
-def write_results(
-    path: Path, results: list[CaseResult], skipped: list[str], args
-) -> None:
+def write_results(path: Path, results: list[CaseResult], skipped: list[str], args) -> None:
     sizes = "\n".join(f"- **{r.case}**: {r.size}" for r in results)
     old = path.read_text() if path.exists() else ""
     notes = old[old.index(NOTES) :] if NOTES in old else ""
