@@ -58,7 +58,7 @@ import pyomo.environ as pyo
 
 from nexusmodel.basin.basin import Basin, BasinSeries
 from nexusmodel.model import build_model
-from nexusmodel.model.context import BuildContext, discount_factors
+from nexusmodel.model.context import BuildContext
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.solve.highs import HighsBackend, Solution
 from nexusmodel.solve.live import LiveModel
@@ -185,11 +185,16 @@ class BatchedBackend(HighsBackend):
             apply(*(a[pick] for a in joined))
 
     def run(
-        self, algorithm: str = "auto", time_limit_s: float | None = None, *, warm: bool = True
+        self,
+        algorithm: str = "auto",
+        time_limit_s: float | None = None,
+        *,
+        warm: bool = True,
+        devex: bool = False,
     ) -> tuple[str, float]:
         self.flush()
         start = time.process_time()
-        out = super().run(algorithm, time_limit_s, warm=warm)
+        out = super().run(algorithm, time_limit_s, warm=warm, devex=devex)
         self.cpu_seconds += time.process_time() - start
         return out
 
@@ -270,6 +275,9 @@ class WindowModels:
         self.data: SeriesData = series_data(self.full_ctx)
         axis = self.full_ctx.axis
         self.axis = axis
+        # whole days from the horizon's first step to each step's start (exact integers, so a
+        # window's days from its own start are exact too: the discount as discount_factors)
+        self._days = np.asarray((axis.start - axis.start[0]).days, dtype=np.int64)
         self.models: dict[tuple[int, tuple[int, ...]], list[WindowModel]] = {}
         self.stats = WindowStats()
         nodes = [
@@ -293,8 +301,10 @@ class WindowModels:
         )
 
     def discount(self, start: int, stop: int) -> np.ndarray:
-        """Discount factors of the window's steps, from the window's start."""
-        return discount_factors(self.options.discount_rate, self.axis.start[start:stop])
+        """Discount factors of the window's steps, from the window's start: those of
+        :func:`~nexusmodel.model.context.discount_factors`, without its date arithmetic."""
+        years = (self._days[start:stop] - self._days[start]).astype(float) / 365.25
+        return (1.0 + self.options.discount_rate) ** -years
 
     def model_for(self, win: Window) -> WindowModel:
         """A window model with the window's series data pushed in (built if none fits)."""

@@ -162,14 +162,23 @@ class HighsBackend:
 
     # --- solving ----------------------------------------------------------------------------
     def run(
-        self, algorithm: str = "auto", time_limit_s: float | None = None, *, warm: bool = True
+        self,
+        algorithm: str = "auto",
+        time_limit_s: float | None = None,
+        *,
+        warm: bool = True,
+        devex: bool = False,
     ) -> tuple[str, float]:
         """Solve (warm from the last basis when there is one); return (status, seconds).
 
         ``auto`` is the dual simplex from a basis, and for a cold start the simplex on LPs
         up to ``IPM_COLUMNS`` columns and the interior point method (with crossover, so that
         a basis is left for warm re-solves) above: long horizons make the simplex slow.
-        ``warm=False`` forgets the basis first (a cold solve, with presolve).
+        ``warm=False`` forgets the basis first (a cold solve, with presolve). ``devex``: a
+        warm dual simplex prices with Devex weights instead of exact steepest-edge ones;
+        after the matrix coefficients change (the head iteration) HiGHS would otherwise
+        recompute the steepest-edge weights of the whole basis (one solve per row: about half
+        a cold solve on 30 x 480), and its dual phase 1 can fail from such a basis.
         """
         h = self.highs
         if not warm:
@@ -179,6 +188,7 @@ class HighsBackend:
             algorithm = "ipm" if h.getNumCol() > IPM_COLUMNS and not has_basis else "simplex"
         if time_limit_s is not None:
             h.setOptionValue("time_limit", float(time_limit_s))
+        h.setOptionValue("simplex_dual_edge_weight_strategy", 1 if devex and has_basis else -1)
         status, seconds = self._run_once(algorithm, has_basis)
         failed = h.getModelStatus() in (
             highspy.HighsModelStatus.kSolveError,

@@ -192,16 +192,20 @@ def iterate(
     every further flip. The bounds are lifted after the last re-solve (the solution and its
     duals stay those of the last LP, and ``backend.objective`` its objective).
 
-    The re-solves are warm (dual simplex from the last basis) unless the first solve needed
-    the interior point method, or a warm re-solve takes more iterations than the model's
-    cold solve (the first solve, or the last solve from no basis: a window's or ensemble
-    member's first solve is itself warm); then cold. Decided on iteration counts, not on
-    timings, so that the path and the optimum it picks do not depend on the machine's load. Returns (solution,
+    The re-solves are warm (dual simplex with Devex pricing from the last basis) until a
+    warm re-solve takes more iterations than the model's cold solve (the first solve, or
+    the last solve from no basis: a window's or ensemble member's first solve is itself
+    warm); then cold. After an interior-point first solve they are cold. Decided on
+    iteration counts, not on timings, so that the path and the optimum it picks do not
+    depend on the machine's load. Returns (solution,
     re-solves, simplex iterations, seconds).
     """
     backend = lin.backend
     tol = options.slp_tolerance
     cold_iterations = max(backend.iterations, backend.cold_iterations, 1)
+    # after an interior-point first solve the re-solves are cold too: from its crossover
+    # basis, the dual simplex took longer than the interior point method (30 x 960: 37 s
+    # against 28 s for the first re-solve; no gain measured at 100 x 480)
     warm = backend.last_algorithm != "ipm"
     start, end, turbine, _energy = lin.point(sol)
     exact = lin.exact_energy(start, end, turbine).sum()
@@ -223,7 +227,7 @@ def iterate(
                 high = np.minimum(original[1], (end + delta[:, None]).ravel())
                 backend.set_col_bounds(cols, low, np.maximum(high, low))
             status, seconds = backend.run(
-                "simplex" if warm else "auto", options.time_limit_s, warm=warm
+                "simplex" if warm else "auto", options.time_limit_s, warm=warm, devex=True
             )
             warm = warm and backend.iterations <= cold_iterations
             secs += seconds
