@@ -114,7 +114,12 @@ class Scenario:
             "scenario_chain": " <- ".join(str(p) for p in self.chain),
             "input_hash": self.input_hash(Path(basin.path)),  # type: ignore[attr-defined]
             "horizon": f"{self.spec.horizon.start}, {self.spec.horizon.years} years",
-            "hydrology": self.spec.hydrology.kind + (" (year-by-year table inflows_historical: gauged and reconstructed inflows, see the basin's SOURCES.md)" if self.spec.hydrology.kind == "historical" else ""),  # noqa: E501
+            "hydrology": self.spec.hydrology.kind
+            + (
+                " (year-by-year table inflows_historical: gauged and reconstructed inflows, see the basin's SOURCES.md)"
+                if self.spec.hydrology.kind == "historical"
+                else ""
+            ),  # noqa: E501
             "mode": getattr(self.options, "mode", "optimize"),
         }
 

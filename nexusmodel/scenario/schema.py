@@ -430,9 +430,7 @@ class ScenarioSolve(ModelOptions):
         known = (*DEFAULT_PRIORITIES, "reservoir")
         unknown = sorted(k for k in value if k not in known)
         if unknown:
-            raise ValueError(
-                f"unknown node type(s) {unknown}; rank any of " + ", ".join(known)
-            )
+            raise ValueError(f"unknown node type(s) {unknown}; rank any of " + ", ".join(known))
         flags = sorted(k for k, v in value.items() if isinstance(v, bool))
         if flags:
             raise ValueError(f"ranks of {flags} must be whole numbers, not true/false")

@@ -405,8 +405,15 @@ class PushPlan:
         links = ctx.basin.links
         n_links = len(links)
         add("ub", lay.cols["flow"], "link_cap", np.arange(n_links)[:, None], t)
-        add("cost", lay.cols["flow"], "link_cost", np.arange(n_links)[:, None], t, scale=-1.0,
-            disc=step_disc)
+        add(
+            "cost",
+            lay.cols["flow"],
+            "link_cost",
+            np.arange(n_links)[:, None],
+            t,
+            scale=-1.0,
+            disc=step_disc,
+        )
         # what a link delivers downstream: -(1 - loss[l,t]) in its lower node's balance row
         node_index = {n: i for i, n in enumerate(ctx.water_nodes)}
         lower = np.array([node_index.get(lk.to, -1) for lk in links], dtype=np.int64)
@@ -414,8 +421,15 @@ class PushPlan:
         has_row = (lower >= 0) & np.array([not lk.loss_segments for lk in links], dtype=bool)
         if has_row.any():
             keys = np.flatnonzero(has_row)[:, None]
-            add("coef", lay.balance_row[lower[has_row]], "link_loss", keys, t, offset=-1.0,
-                cols=lay.cols["flow"][has_row])
+            add(
+                "coef",
+                lay.balance_row[lower[has_row]],
+                "link_loss",
+                keys,
+                t,
+                offset=-1.0,
+                cols=lay.cols["flow"][has_row],
+            )
         n_seg = lay.cols["segment"].shape[0]
         if n_seg:
             add("ub", lay.cols["segment"], "link_segment_cap", np.arange(n_seg)[:, None], t)
@@ -515,7 +529,15 @@ class PushPlan:
             index = {j.id: i for i, j in enumerate(junction)}
             of_branch = np.array([index[j] for j, _lid in m.split.branches])[:, None]
             add("ub", lay.cols["split_deficit"], "split_residual", np.arange(n_split)[:, None], t)
-            add("rhs", lay.rows["split_ratio"], "split_residual", of_branch, t, scale=c[:, None], sense=0)
+            add(
+                "rhs",
+                lay.rows["split_ratio"],
+                "split_residual",
+                of_branch,
+                t,
+                scale=c[:, None],
+                sense=0,
+            )
             penalty = split.data(ctx).penalty[:, None]
             add("cost", lay.cols["split_deficit"], "one", one, t, scale=-penalty, disc=step_disc)
         # irrigation
@@ -558,7 +580,15 @@ class PushPlan:
         # perennial crops: the replanting cost of area given up (a year's discount)
         if lay.cols["uproot"].shape[0]:
             replant = 0.0 if priority else -land.replant_cost(ctx)[:, None]
-            add("cost", lay.cols["uproot"], "one", one, np.zeros_like(y), scale=replant, disc=year_disc)
+            add(
+                "cost",
+                lay.cols["uproot"],
+                "one",
+                one,
+                np.zeros_like(y),
+                scale=replant,
+                disc=year_disc,
+            )
         # environment
         env_value = environment.data(ctx).deficit_value
         if env_value.size:
