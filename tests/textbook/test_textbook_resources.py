@@ -43,7 +43,8 @@ def district_problem(folder, july_hm3: float, **fields):
     )
 
 
-def test_labour_limit_plants_by_labour_productivity(tmp_path):
+@pytest.mark.parametrize("mode", ["optimize", "rolling"])
+def test_labour_limit_plants_by_labour_productivity(tmp_path, mode):
     """Labour 300,000 days; X takes 10 days/ha (80 USD net per day), Y 40 (35 USD per day).
     Water (100 hm3) is plenty. X first, to its 20,000 ha (200,000 days), then Y on the
     100,000 days left: 2,500 ha. Objective 20 * 0.8 + 2.5 * 1.4 = 19.5 MUSD; a day more of
@@ -53,7 +54,7 @@ def test_labour_limit_plants_by_labour_productivity(tmp_path):
         "labour_days": {"limit": 300_000.0, "per_ha": {"X": 10.0, "Y": 40.0}},
         "budget_usd": {"limit": 1.0e9, "per_ha": {"X": 200.0}},
     }
-    result = run(district_problem(tmp_path, 100.0, resources=resources))
+    result = run(district_problem(tmp_path, 100.0, resources=resources), mode)
     ds = result.results
     area = ds["crop_area"].sel(node="I").isel(year=0)
     np.testing.assert_allclose(
