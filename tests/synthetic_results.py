@@ -203,6 +203,8 @@ def make_results(scale: float = 1.0) -> xr.Dataset:
         storage_max_price=node_var(RES=zeros),
         residual_deficit=np.full((len(NODES), N_STEPS), np.nan),
         land_price=np.full((len(NODES), len(YEARS)), np.nan),
+        resource_price=np.full((len(NODES), 0, len(YEARS)), np.nan),
+        water_right_price=np.full((len(NODES), len(YEARS)), np.nan),
         storage_min_price=node_var(RES=zeros),
         link_reduced_cost=np.zeros((len(LINKS), N_STEPS)),
         link_min_flow_deficit=np.zeros((len(LINKS), N_STEPS)),
@@ -230,6 +232,7 @@ def make_results(scale: float = 1.0) -> xr.Dataset:
         "link_from": ("link", [lk.split(">")[0] for lk in LINKS]),
         "link_to": ("link", [lk.split(">")[1] for lk in LINKS]),
         "crop": CROPS,
+        "resource": np.array([], dtype=str),
         "country": COUNTRIES,
         "year": YEARS,
     }

@@ -16,6 +16,7 @@ from nexusmodel.basin.basin import MEAN_MONTH_DAYS
 from nexusmodel.basin.schema import (
     DemandNode,
     EnvironmentNode,
+    IrrigationNode,
     JunctionNode,
     ReservoirNode,
 )
@@ -434,6 +435,20 @@ def check_series_tables(basin: Basin) -> list[Problem]:
                     "areas must be >= 0",
                 )
             )
+    for spec in basin.spec.nodes:
+        if not isinstance(spec, IrrigationNode):
+            continue
+        for name, limit in spec.resources.items():
+            for crop in limit.per_ha:
+                if crop not in crops:
+                    problems.append(
+                        unknown_id(
+                            f"{_yaml(basin)}: nodes[{spec.id}].resources.{name}.per_ha.{crop}",
+                            "crop not in the crop table",
+                            crop,
+                            crops,
+                        )
+                    )
     listed = {n for n, _ in t.irrigated_areas.index}
     for d in districts:
         if d not in listed:

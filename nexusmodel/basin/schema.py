@@ -102,8 +102,22 @@ class HydropowerNode(NodeBase):
     energy_system: str | None = None
 
 
+class ResourceLimit(Spec):
+    """A district's yearly limit of a resource the crops share (labour days, budget USD):
+    ``limit`` units a year, ``per_ha`` units used per ha of each crop (crops not listed: 0)."""
+
+    limit: NonNeg
+    per_ha: dict[str, NonNeg] = Field(default_factory=dict)
+
+
 class IrrigationNode(NodeBase):
-    """An irrigation district; areas by crop come from the irrigated-area table."""
+    """An irrigation district; areas by crop come from the irrigated-area table.
+
+    ``land_ha``: the crops' areas in a year add up to at most this. ``resources``: name ->
+    :class:`ResourceLimit`, sum over crops of per_ha * area <= limit each year (labour,
+    budget). ``water_right_hm3``: the district's gross diversions (intake flows) over a
+    calendar year are at most this (optimize mode only).
+    """
 
     type: Literal["irrigation"]
     conveyance_efficiency: PositiveFraction
@@ -113,6 +127,10 @@ class IrrigationNode(NodeBase):
     land_ha: NonNeg | None = None
     # perennial crop -> cost of replanting (USD/ha): its area may shrink only at that cost
     perennial_crops: dict[str, NonNeg] = Field(default_factory=dict)
+    # resource name -> yearly limit and use per ha of each crop (labour days, budget USD)
+    resources: dict[str, ResourceLimit] = Field(default_factory=dict)
+    # the most the district may divert (gross, at its intakes) in a calendar year (hm3)
+    water_right_hm3: NonNeg | None = None
 
 
 class MunicipalNode(NodeBase):

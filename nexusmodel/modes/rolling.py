@@ -26,7 +26,7 @@ import time
 
 from nexusmodel.basin.basin import Basin
 from nexusmodel.basin.schema import ReservoirNode
-from nexusmodel.model.components import demand
+from nexusmodel.model.components import demand, land
 from nexusmodel.model.context import nodes_of_class
 from nexusmodel.model.options import ModelOptions
 from nexusmodel.modes.engine import (
@@ -138,6 +138,7 @@ def run_rolling(
     start = time.perf_counter()
     options = options or ModelOptions()
     demand.check_window_modes(basin, options, "rolling")
+    land.check_window_modes(basin, "rolling")
     window = window_months or options.window_months
     keep = keep_months or options.keep_months
     if end == "value" and reference is None:

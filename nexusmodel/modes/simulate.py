@@ -49,7 +49,7 @@ import pyomo.environ as pyo
 
 from nexusmodel.basin.basin import Basin
 from nexusmodel.basin.schema import ReservoirNode
-from nexusmodel.model.components import demand
+from nexusmodel.model.components import demand, land
 from nexusmodel.model.context import BuildContext, nodes_of_class
 from nexusmodel.model.expr import linear
 from nexusmodel.model.options import ModelOptions
@@ -275,6 +275,7 @@ def run_simulate(
     start = time.perf_counter()
     options = options or ModelOptions()
     demand.check_window_modes(basin, options, "simulate")
+    land.check_window_modes(basin, "simulate")
     if rules is None:
         rules = (
             ReservoirRules.from_reference(basin, reference)

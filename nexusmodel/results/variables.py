@@ -5,7 +5,7 @@ same names, and the README's results section is generated from it, so a unit nev
 disagrees with itself.
 
 Dimensions: ``time`` (step start, datetime64), ``node`` (every node id), ``link``
-(``"FROM>TO"``), ``crop``, ``country``, ``year`` (calendar year of the steps). Node-level
+(``"FROM>TO"``), ``crop``, ``resource`` (a district resource's name), ``country``, ``year`` (calendar year of the steps). Node-level
 variables are NaN at nodes where they do not apply (e.g. ``storage`` at a junction).
 """
 
@@ -58,6 +58,14 @@ VARIABLES: dict[str, Variable] = {
     ),
     "land_price": Variable(
         ("node", "year"), "USD/ha", "gain per ha more of a district's shared land (dual)"
+    ),
+    "resource_price": Variable(
+        ("node", "resource", "year"),
+        "USD/unit",
+        "gain per unit more of a district's resource limit (labour, budget; dual)",
+    ),
+    "water_right_price": Variable(
+        ("node", "year"), "USD/m3", "gain per m3 more of a district's yearly water right (dual)"
     ),
     "crop_revenue": Variable(("node", "crop", "year"), "USD", "crop revenue"),
     "crop_cost": Variable(("node", "crop", "year"), "USD", "crop cultivation cost"),
