@@ -26,7 +26,10 @@ from nexusmodel.scenario.hydrology.historical import (
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIN = ROOT / "data" / "syr_darya"
-GAUGED = Path("/work/shared/data/observed/chirchik_discharge_1923_2015.csv")
+# the gauged source beside the checkout (../shared/ on the developers' and CI machines)
+GAUGED = (
+    Path(__file__).resolve().parents[2] / "shared/data/observed/chirchik_discharge_1923_2015.csv"
+)
 HEADER = "date,station_code,station,river,resolution,discharge_m3s,norm_m3s\n"
 
 
