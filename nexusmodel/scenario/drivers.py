@@ -37,7 +37,7 @@ DAYS_NOLEAP = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=f
 # --------------------------------------------------------------------------- validation
 
 
-def _number(value: object, name: str) -> float:
+def finite_number(value: object, name: str) -> float:
     """``value`` as a finite float, or ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueError(f"{name} = {value!r}: expected a number")
@@ -62,7 +62,7 @@ def _check_times(times: object, name: str = "times") -> pd.DatetimeIndex:
 
 def _check_change(value: object, name: str) -> float:
     """A relative change >= -1 (a multiplier 1 + change that is never negative)."""
-    change = _number(value, name)
+    change = finite_number(value, name)
     if change < -1.0:
         raise ValueError(f"{name} = {value!r}: a change must be >= -1 (-0.1 = -10 %)")
     return change
@@ -132,7 +132,7 @@ def growth_factor(
     ``r`` is a fraction per year (0.02 = 2 %/yr) and must be > -1. With ``base_year=None``
     the factor is 1 in the first step and ``(1 + r) ** 10`` exactly ten years later.
     """
-    r = _number(rate_per_year, "rate_per_year")
+    r = finite_number(rate_per_year, "rate_per_year")
     if r <= -1.0:
         raise ValueError(f"rate_per_year = {rate_per_year!r}: must be > -1 (0.02 = 2 %/yr)")
     return (1.0 + r) ** years_since(times, base_year)
@@ -149,10 +149,10 @@ def elasticity_growth(
     ``g`` is the GDP growth as a fraction per year (> -1); ``elasticity`` is the % change of
     demand per % change of GDP (e.g. 0.6 for industrial water use).
     """
-    g = _number(gdp_growth_per_year, "gdp_growth_per_year")
+    g = finite_number(gdp_growth_per_year, "gdp_growth_per_year")
     if g <= -1.0:
         raise ValueError(f"gdp_growth_per_year = {gdp_growth_per_year!r}: must be > -1")
-    e = _number(elasticity, "elasticity")
+    e = finite_number(elasticity, "elasticity")
     return (1.0 + g) ** (e * years_since(times, base_year))
 
 
@@ -170,7 +170,7 @@ def path_factor(times: pd.DatetimeIndex, path: Mapping[int, float]) -> np.ndarra
     for year, factor in path.items():
         if isinstance(year, bool) or not isinstance(year, int | np.integer):
             raise ValueError(f"path: key {year!r} is not a whole year such as 2030")
-        value = _number(factor, f"path[{year}]")
+        value = finite_number(factor, f"path[{year}]")
         if value < 0.0:
             raise ValueError(f"path[{year}] = {factor!r}: a factor must be >= 0")
         points.append((float(year), value))
@@ -265,7 +265,7 @@ def _check_shift(
     overlap = sorted(set(source) & set(target))
     if overlap:
         raise ValueError(f"to_months = {target}: month(s) {overlap} are also in from_months")
-    share = _number(fraction, "fraction")
+    share = finite_number(fraction, "fraction")
     if not 0.0 <= share <= 1.0:
         raise ValueError(f"fraction = {fraction!r}: must be between 0 and 1 (0.15 = 15 %)")
     return source, target, share, _check_unit(unit)

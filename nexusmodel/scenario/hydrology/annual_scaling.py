@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nexusmodel.scenario.drivers import finite_number
 from nexusmodel.scenario.hydrology.common import (
     _M3_PER,
     ANNUAL_UNITS,
@@ -33,7 +34,6 @@ from nexusmodel.scenario.hydrology.common import (
     _check_flow_values,
     _choice,
     _month_days,
-    _number,
     _output_index,
     _rng,
 )
@@ -139,7 +139,7 @@ class AnnualScalingModel:
         """Annual total exceeded with probability ``exceedance`` (0.05 = 5 %), ``annual_unit``."""
         from scipy.stats import norm  # lazy: a basin run without generators does not pay for it
 
-        p = _number(exceedance, "exceedance")
+        p = finite_number(exceedance, "exceedance")
         if not 0.0 < p < 1.0:
             raise ValueError(f"exceedance = {exceedance!r}: must be between 0 and 1")
         return self.lower_bound + math.exp(self.mu + self.sigma * float(norm.ppf(1.0 - p)))
@@ -216,9 +216,9 @@ def fit_to_annual_statistics(
     if clim_total <= 0.0:
         raise ValueError("climatology: all flows are zero; need a positive annual total")
 
-    mean = _number(annual_mean, "annual_mean")
-    high = _number(p5_exceedance, "p5_exceedance")
-    low = _number(p90_exceedance, "p90_exceedance")
+    mean = finite_number(annual_mean, "annual_mean")
+    high = finite_number(p5_exceedance, "p5_exceedance")
+    low = finite_number(p90_exceedance, "p90_exceedance")
     if low <= 0.0:
         raise ValueError(f"p90_exceedance = {p90_exceedance!r}: must be > 0")
     if not low < mean < high:
@@ -226,16 +226,16 @@ def fit_to_annual_statistics(
             f"annual statistics must satisfy p90_exceedance < annual_mean < p5_exceedance, got "
             f"p90_exceedance = {low!r}, annual_mean = {mean!r}, p5_exceedance = {high!r}"
         )
-    lag1 = _number(lag1_annual, "lag1_annual")
+    lag1 = finite_number(lag1_annual, "lag1_annual")
     if not -1.0 < lag1 < 1.0:
         raise ValueError(f"lag1_annual = {lag1_annual!r}: must be between -1 and 1")
-    cv = _number(noise_cv, "noise_cv")
+    cv = finite_number(noise_cv, "noise_cv")
     if cv < 0.0:
         raise ValueError(f"noise_cv = {noise_cv!r}: must be >= 0")
-    noise_rho = _number(noise_lag1, "noise_lag1")
+    noise_rho = finite_number(noise_lag1, "noise_lag1")
     if not -1.0 < noise_rho < 1.0:
         raise ValueError(f"noise_lag1 = {noise_lag1!r}: must be between -1 and 1")
-    site_rho = _number(noise_site_corr, "noise_site_corr")
+    site_rho = finite_number(noise_site_corr, "noise_site_corr")
     if not 0.0 <= site_rho <= 1.0:
         raise ValueError(f"noise_site_corr = {noise_site_corr!r}: must be between 0 and 1")
 

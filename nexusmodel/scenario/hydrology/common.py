@@ -7,7 +7,6 @@ volumes ``"hm3"`` / ``"km3"``. Annual volumes (:func:`annual_totals`) are in km3
 from __future__ import annotations
 
 import math
-from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -24,15 +23,6 @@ RHO_MAX = 0.99  # largest |correlation| used for a lag-1 coefficient
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def _number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{name} = {value!r}: expected a number")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} = {value!r}: must be finite")
-    return number
 
 
 def _choice(value: object, name: str, choices: tuple[str, ...]) -> str:
