@@ -7,7 +7,7 @@ Every quantity carries its unit in its key (``capacity_hm3``, ``installed_mw``).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import numpy as np
 from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, model_validator
@@ -362,6 +362,93 @@ DEFAULT_TABLES: dict[str, TableRef] = {
 }
 
 
+# --------------------------------------------------------------------------- investments
+# The ``investments`` section of a basin or a scenario file: candidate projects as data.
+# A project says what it builds (``build``: an infrastructure change, exactly as a scenario's
+# ``infrastructure`` block writes it, applied when the project is in the package) and, when its
+# size is a decision, which field it sizes (``size``). Its costs are in real USD of
+# ``cost_year``; ``payers`` split them between countries (shares summing to 1). Units are in
+# the key names: ``_musd`` million USD, ``_usd_per_unit`` USD per unit of the sized field (per
+# hm3 of storage, per MW, per m3/s of capacity, ...), ``_years`` years.
+#: What a project is, for tables and for the report (not used by the model's rows).
+InvestmentKind = Literal[
+    "reservoir",  # a new or enlarged reservoir (with or without a plant)
+    "hydropower",  # a new or enlarged plant
+    "canal_lining",  # conveyance efficiency of a district's canals
+    "on_farm_efficiency",  # field efficiency: drip, sprinkler, laser levelling
+    "pumping",  # a pumping station (a link with a cost per m3)
+    "solar",  # solar capacity in a country's power system
+    "wind",  # wind capacity in a country's power system
+    "interconnector",  # a new or upgraded line between two power systems
+    "municipal_saving",  # water saving in towns
+    "other",
+]
+INVESTMENT_KINDS: tuple[str, ...] = get_args(InvestmentKind)
+
+
+class SizeDecision(Spec):
+    """A continuous size decided by the optimisation: ``field`` of ``target`` (a node id, a
+    link ``FROM>TO``, or a generator / interconnector id) may grow by up to ``max`` above what
+    the basin has (``min`` is the smallest size worth building when built, 0 = none)."""
+
+    target: str
+    field: str  # e.g. capacity_hm3, installed_mw, capacity_m3s, capacity_mw
+    max: Positive
+    min: NonNeg = 0.0
+    capital_cost_usd_per_unit: NonNeg = 0.0  # USD per unit of the field (hm3, MW, m3/s, ...)
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> SizeDecision:
+        if self.min > self.max:
+            raise ValueError(f"size.min ({self.min:g}) is above size.max ({self.max:g})")
+        return self
+
+
+class InvestmentSpec(Spec):
+    """One candidate project."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    name: str
+    kind: InvestmentKind
+    description: str = ""
+    #: What the project builds or changes when it is in the package: a scenario
+    #: ``infrastructure`` block (add_nodes, add_links, change_nodes, change_links, ...), or a
+    #: ``policy`` change such as irrigation efficiency; kept as plain mappings here and checked
+    #: against the scenario schema when the project is applied.
+    build: dict[str, object] = Field(default_factory=dict)
+    size: SizeDecision | None = None
+    capital_cost_musd: NonNeg = 0.0  # fixed part of the capital cost (MUSD, real cost_year USD)
+    fixed_om_musd_per_year: NonNeg = 0.0
+    variable_om_usd_per_unit: NonNeg = 0.0  # per MWh generated or per m3 conveyed, by kind
+    lifetime_years: Positive
+    construction_years: Annotated[int, Field(ge=0, le=30)] = 0
+    earliest_start: Annotated[int, Field(ge=1800, le=2260)] | None = None  # calendar year
+    payers: dict[str, Annotated[Number, Field(ge=0, le=1)]] = Field(min_length=1)
+    cost_year: Annotated[int, Field(ge=1900, le=2100)] = 2023
+    exclusive_group: str | None = None  # at most one project of a group is chosen
+    sources: str = ""  # where the figures come from, or "ASSUMPTION: ..."
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> InvestmentSpec:
+        total = sum(self.payers.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"payers' shares sum to {total:g}, not 1")
+        return self
+
+
+class InvestmentOptions(Spec):
+    """How candidate projects are chosen: a budget (MUSD of capital, undiscounted, over the
+    horizon), whether yes/no choices are integer (a MIP) or relaxed, and the risk measure of
+    the two-stage choice under uncertainty."""
+
+    budget_musd: NonNeg | None = None
+    integer: Flag = True
+    risk: Literal["expected", "cvar"] = "expected"
+    cvar_alpha: Annotated[Number, Field(gt=0, lt=1)] = 0.9  # the worst (1 - alpha) of members
+    cvar_weight: Annotated[Number, Field(ge=0, le=1)] = 0.0  # 0: expected value only
+    mip_gap: Annotated[Number, Field(ge=0, le=1)] = 0.001
+
+
 class BasinFile(Spec):
     """The whole of ``basin.yaml``."""
 
@@ -374,3 +461,4 @@ class BasinFile(Spec):
     tables: dict[str, TableRef] = Field(default_factory=dict)
     nodes: list[Node] = Field(min_length=1)
     links: list[LinkSpec] = Field(min_length=1)
+    investments: list[InvestmentSpec] = Field(default_factory=list)  # candidate projects

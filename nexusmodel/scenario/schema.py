@@ -27,7 +27,15 @@ from pydantic import (
     model_validator,
 )
 
-from nexusmodel.basin.schema import Flag, LinkSpec, Node, Number, Whole
+from nexusmodel.basin.schema import (
+    Flag,
+    InvestmentOptions,
+    InvestmentSpec,
+    LinkSpec,
+    Node,
+    Number,
+    Whole,
+)
 from nexusmodel.model.options import DEFAULT_PRIORITIES, ModelOptions
 from nexusmodel.solve.solvers import BUILT_IN, KNOWN_SOLVERS
 
@@ -484,6 +492,9 @@ class ScenarioFile(Spec):
     climate: Climate = Climate()
     policy: Policy = Policy()
     infrastructure: Infrastructure = Infrastructure()
+    #: candidate projects; a project with the id of one of the basin's replaces it
+    investments: list[InvestmentSpec] = Field(default_factory=list)
+    investment_options: InvestmentOptions = InvestmentOptions()
     solve: ScenarioSolve = ScenarioSolve()
 
 
