@@ -196,6 +196,21 @@ def test_link_parameters(tiny: Basin) -> None:
         Parameter("x", "loss_fraction", (0, 1), 0)
 
 
+def test_a_scaled_link_parameter_scales_each_month_of_a_profile(tiny: Basin) -> None:
+    """A monthly capacity profile (a winter ice limit) scaled by 0.5 halves every month."""
+    profile = [40.0] * 3 + [80.0] * 6 + [40.0] * 3
+    links = [
+        link.model_copy(update={"capacity_m3s": profile}) if link.id == "RES>IRR" else link
+        for link in tiny.spec.links
+    ]
+    basin = tiny.with_spec(tiny.spec.model_copy(update={"links": links}))
+    scale = Parameter("canal", "capacity_m3s", (0.1, 2.0), 1.0, nodes="RES>IRR", mode="scale")
+    new = apply_parameters(basin, {scale: 0.5})
+    assert {link.id: link.capacity_m3s for link in new.links}["RES>IRR"] == [20.0] * 3 + [
+        40.0
+    ] * 6 + [20.0] * 3
+
+
 def test_apply_parameters_errors_name_the_parameter(tiny: Basin) -> None:
     with pytest.raises(InputError, match="conveyance.*outside its bounds"):
         apply_parameters(tiny, {CONVEYANCE: 0.99})

@@ -406,6 +406,24 @@ def test_a_near_zero_link_capacity_is_named_as_the_cause(tmp_path):
     )
 
 
+def test_a_monthly_link_capacity_that_blocks_the_water_is_named_by_its_range(tmp_path):
+    """A twelve-month capacity profile (an ice limit) is printed as its range, not a crash."""
+    from nexusmodel.errors import InfeasibleError
+    from nexusmodel.run import run_scenario
+
+    profile = "[1.0e-9, 1.0e-9, 1.0e-9, 1.0e-9, 1.0e-9, 1.0e-9, 2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9, 2.0e-9]"
+    path = root_scenario(
+        tmp_path,
+        "infrastructure: {change_links: {'R_TOK>H_KUR': {capacity_m3s: " + profile + "}}}\n",
+        years=1,
+    )
+    with pytest.raises(InfeasibleError) as err:
+        run_scenario(path)
+    lines = str(err.value).splitlines()
+    assert lines[1].startswith("water cannot leave R_TOK: every link out of it runs at its")
+    assert "R_TOK>H_KUR (1e-09-2e-09 by month m3/s" in lines[1]
+
+
 # --------------------------------------------------------------------------- 4. absurd but valid
 
 

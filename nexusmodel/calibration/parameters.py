@@ -178,7 +178,12 @@ def _set_field(
         data = item.model_dump()
         current = data[param.target]
         numeric = isinstance(current, int | float) and not isinstance(current, bool)
-        if not numeric and (param.mode == "scale" or current is not None):
+        monthly = isinstance(current, list) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in current
+        )
+        if monthly and param.mode == "scale":  # a monthly profile (e.g. a winter limit) scales
+            data[param.target] = [value * v for v in current]
+        elif not numeric and (param.mode == "scale" or current is not None) and not monthly:
             problems.append(
                 Problem(
                     f"parameter {param.name}: {label}.{param.target}",
@@ -186,7 +191,8 @@ def _set_field(
                 )
             )
             continue
-        data[param.target] = value * current if param.mode == "scale" else value
+        else:
+            data[param.target] = value * current if param.mode == "scale" else value
         try:
             out.append(type(item).model_validate(data))
         except ValidationError as exc:

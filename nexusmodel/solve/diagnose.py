@@ -104,6 +104,14 @@ def _breaches(ctx: BuildContext, rule: Rule, values: np.ndarray) -> list[tuple[f
     return out
 
 
+def _capacity_text(capacity_m3s: float | list[float] | None) -> str:
+    """A link capacity for a message: one number, or a monthly profile as its range."""
+    if isinstance(capacity_m3s, list):
+        low, high = min(capacity_m3s), max(capacity_m3s)
+        return f"{low:g}" if low == high else f"{low:g}-{high:g} by month"
+    return f"{capacity_m3s:g}" if capacity_m3s is not None else "no limit"
+
+
 def _capacity_source(ctx: BuildContext, link_id: str) -> str:
     """``set by <file>: <key>`` of a link's capacity: the scenario's change, or the basin file."""
     origin: Mapping[str, Path] = getattr(ctx.basin, "settings_origin", {}) or {}
@@ -140,7 +148,8 @@ def _full_links(
             c = c[c >= 0]
             if len(c) and np.any(np.isfinite(upper[c]) & (x[c] >= upper[c] - FULL)):
                 full.append(
-                    f"{link.id} ({link.capacity_m3s:g} m3/s, {_capacity_source(ctx, link.id)})"
+                    f"{link.id} ({_capacity_text(link.capacity_m3s)} m3/s, "
+                    f"{_capacity_source(ctx, link.id)})"
                 )
         if len(full) == len(out):
             lines.append(
