@@ -204,6 +204,7 @@ def extract(
     # the generators: fossil output joins the aggregate thermal, every generator's cost the
     # thermal cost (USD); hydro_other, solar and wind apart as ``other_generation``
     gs = generators.generators(ctx)
+    out["other_generation"] = xr.DataArray(np.zeros(shape), dims=dims)
     if gs:
         output = sol.array(m.generators.output, (len(gs), len(ctx.axis)))
         cost = output * generators.data(ctx).cost_usd_per_mwh * 1000.0
