@@ -114,6 +114,7 @@ def extract(
         "interconnector": [c.id for c in ls],
         "interconnector_from": ("interconnector", [c.from_ for c in ls]),
         "interconnector_to": ("interconnector", [c.to for c in ls]),
+        "interconnector_loss_fraction": ("interconnector", [c.loss_fraction for c in ls]),
     }
     dims = ("interconnector", "time")
     return {
