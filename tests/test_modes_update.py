@@ -8,7 +8,6 @@ Units: hm3 per month, USD/m3 (= MUSD/hm3), objective in million USD, no discount
 from __future__ import annotations
 
 import dataclasses
-
 import re
 
 import numpy as np

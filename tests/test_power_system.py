@@ -118,9 +118,7 @@ def test_two_countries_line_not_binding() -> None:
     assert float(ds["interconnector_loss"].sum()) == pytest.approx(1.45, abs=TOL)
     assert float(ds["generation"].sel(generator="GAS").sum()) == pytest.approx(106.95, abs=TOL)
     assert float(ds["thermal"].sel(country="B").sum()) == pytest.approx(106.95, abs=TOL)
-    assert float(ds["co2_emissions"].sel(country="B").sum()) == pytest.approx(
-        0.4 * 106.95, abs=TOL
-    )
+    assert float(ds["co2_emissions"].sel(country="B").sum()) == pytest.approx(0.4 * 106.95, abs=TOL)
     np.testing.assert_allclose(ds["energy_price"].sel(country="B"), [50.0, 50.0], atol=1e-6)
     np.testing.assert_allclose(ds["energy_price"].sel(country="A"), [45.0, 45.0], atol=1e-6)
     assert float(ds["unserved_energy"].sum()) == pytest.approx(0.0, abs=TOL)
@@ -305,9 +303,7 @@ def test_two_energy_systems_in_one_country(tmp_path: Path) -> None:
 def test_export_price_above_the_unserved_penalty(tmp_path: Path) -> None:
     """An export price above the unserved-energy penalty would pay the LP to leave demand
     unserved and export it; over a line, a linked system's lower penalty counts."""
-    energy = pd.concat(
-        [energy_rows("ES_AA", imports=900.0, exports=600.0), energy_rows("ES_BB")]
-    )
+    energy = pd.concat([energy_rows("ES_AA", imports=900.0, exports=600.0), energy_rows("ES_BB")])
     folder, err = broken(tmp_path, energy=energy)
     energy_file = str(folder / "energy.csv")
     problem(
@@ -318,12 +314,12 @@ def test_export_price_above_the_unserved_penalty(tmp_path: Path) -> None:
         "unserved-energy penalty (500 USD/MWh)",
     )
     # ES_BB's own penalty is high, but a line joins it to ES_AA (500)
-    energy = pd.concat(
-        [energy_rows("ES_AA"), energy_rows("ES_BB", imports=900.0, exports=600.0)]
-    )
+    energy = pd.concat([energy_rows("ES_AA"), energy_rows("ES_BB", imports=900.0, exports=600.0)])
     high = {"unserved_penalty_usd_per_mwh": 5000.0}
     _folder, err = broken(tmp_path / "b", energy=energy, interconnectors=[LINE], bb=high)
     problem(err, "node ES_BB, month 1, export_price_usd_per_mwh", "(500 USD/MWh)")
     # without the line, ES_BB's exports at 600 are below its own 5000: no such problem
-    _folder, err = broken(tmp_path / "c", energy=energy, bb=high, generators=[{**GEN, "capacity_mw": -1.0}])
+    _folder, err = broken(
+        tmp_path / "c", energy=energy, bb=high, generators=[{**GEN, "capacity_mw": -1.0}]
+    )
     assert not [p for p in err.problems if "unserved-energy penalty" in str(p)]

@@ -116,9 +116,7 @@ def summer_water_leaving_kyrgyzstan_km3(ds: xr.Dataset) -> float:
     return float(flow.where(ds["time"].dt.month.isin(SUMMER)).sum()) / YEARS / 1000.0
 
 
-def test_irrigation_mode_raises_winter_imports_and_summer_water_at_once(
-    baseline, irrigation_mode
-):
+def test_irrigation_mode_raises_winter_imports_and_summer_water_at_once(baseline, irrigation_mode):
     """The Syr Darya conflict (issue 12, BASIN_FACTS A1/A14): Toktogul in irrigation mode
     passes more water downstream in summer and leaves Kyrgyzstan short of winter power, which
     it must import."""

@@ -27,12 +27,16 @@ COUNTRIES = {"KAZ": "ES_KZ", "KGZ": "ES_KG", "TJK": "ES_TJ", "UZB": "ES_UZ"}
 YEAR = "2025"
 PERIOD_YEARS = 5
 
-#: Outside trade and the (unused) aggregate thermal cost, USD/MWh (SOURCES.md section 8).
+#: (reference thermal cost, import price, export price), USD/MWh (SOURCES.md section 8). The
+#: thermal cost is that of the system's own dearest fleet in regular use (the gas steam plants,
+#: or the CHPs where there is no gas steam fleet), the cost of an aggregate thermal plant that
+#: the Syr Darya basin does not have (thermal_capacity_mw 0): the economy's energy_prices
+#: driver scales it with the trade prices.
 TRADE = {
-    "ES_KG": (0.0, 24.0, 20.0),
-    "ES_UZ": (0.0, 24.0, 20.0),
-    "ES_TJ": (0.0, 24.0, 20.0),
-    "ES_KZ": (0.0, 35.0, 20.0),
+    "ES_KG": (31.4, 24.0, 20.0),
+    "ES_UZ": (31.6, 24.0, 20.0),
+    "ES_TJ": (28.4, 24.0, 20.0),
+    "ES_KZ": (31.6, 35.0, 20.0),
 }
 
 
@@ -69,7 +73,9 @@ def main(cas: Path) -> None:
     for cas_node, es in COUNTRIES.items():
         thermal, imp, exp = TRADE[es]
         for month in range(1, 13):
-            rows.append((es, month, round(float(demand.loc[month, cas_node]), 1), thermal, imp, exp))
+            rows.append(
+                (es, month, round(float(demand.loc[month, cas_node]), 1), thermal, imp, exp)
+            )
     out = pd.DataFrame(
         rows,
         columns=[
@@ -85,9 +91,9 @@ def main(cas: Path) -> None:
         "# National monthly electricity demand of each country (gross: final demand x 1.25 for grid "
         "losses), MESSAGEix-CAS 2025, and outside-trade prices.\n"
         "# demand_gwh: derive_energy.py from cas_demand.csv and cas_input.csv (elec_t_d). "
-        "thermal_cost_usd_per_mwh: unused (no aggregate thermal plant, thermal_capacity_mw 0;\n"
-        "# the generators of basin.yaml carry the thermal fleets). import/export prices: trade "
-        "with systems outside the model (ASSUMPTION, see SOURCES.md section 8).\n"
+        "thermal_cost_usd_per_mwh: reference only (gas steam or CHP cost; no aggregate thermal\n"
+        "# plant, thermal_capacity_mw 0: the generators of basin.yaml carry the thermal fleets). "
+        "import/export prices: trade with systems outside the model (ASSUMPTION, SOURCES.md 8).\n"
     )
     (HERE / "energy.csv").write_text(header + out.to_csv(index=False))
     print("gross demand TWh/yr:", (demand.sum() / 1000).round(2).to_dict())

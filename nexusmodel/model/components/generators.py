@@ -63,9 +63,7 @@ def data(ctx: BuildContext) -> GeneratorData:
     return GeneratorData(
         per_step("availability"),
         per_step("must_run_fraction"),
-        np.array([np.full(n_t, g.cost_usd_per_mwh) for g in gs], dtype=float).reshape(
-            len(gs), n_t
-        ),
+        np.array([np.full(n_t, g.cost_usd_per_mwh) for g in gs], dtype=float).reshape(len(gs), n_t),
     )
 
 
@@ -115,7 +113,9 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     return linear(coefs, variables)
 
 
-def by_system(ctx: BuildContext, values: np.ndarray, kinds: tuple[str, ...] | None = None) -> np.ndarray:
+def by_system(
+    ctx: BuildContext, values: np.ndarray, kinds: tuple[str, ...] | None = None
+) -> np.ndarray:
     """Sum generator rows (generators x steps) into energy systems x steps (those of the
     given kinds only, if given), in the order of the energy-system nodes."""
     systems = ctx.basin.ids_of_type("energy_system")
