@@ -90,3 +90,12 @@ def test_the_demand_driver_moves_the_demand_served(tmp_path):
     flows = b["interconnector_flow"] - a["interconnector_flow"]
     assert extra_gwh > 100.0
     assert more + float(np.abs(flows).sum()) > 0.5 * extra_gwh  # someone makes it
+
+
+def test_a_scenario_co2_price_reaches_every_generator(tmp_path):
+    new = apply_text(tmp_path, "economy: {co2_price_usd_per_t: 40}")
+    gens = {g.id: g for g in new.spec.generators}
+    assert all(g.co2_price_usd_per_t == 40 for g in gens.values())
+    coal = gens["G_KZ_COAL"]  # 5 / 0.328 + 4 + 40 x 0.341 / 0.328 (USD/MWh)
+    assert coal.cost_usd_per_mwh == pytest.approx(5 / 0.328 + 4 + 40 * 0.341 / 0.328)
+    assert all(g.co2_price_usd_per_t == 0 for g in syr_darya().spec.generators)

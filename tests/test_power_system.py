@@ -323,3 +323,31 @@ def test_export_price_above_the_unserved_penalty(tmp_path: Path) -> None:
         tmp_path / "c", energy=energy, bb=high, generators=[{**GEN, "capacity_mw": -1.0}]
     )
     assert not [p for p in err.problems if "unserved-energy penalty" in str(p)]
+
+
+def test_a_co2_price_reorders_the_plants() -> None:
+    """January, demand 50 GWh, two plants of 100 MW (74.4 GWh a month each): coal at 20
+    USD/MWh with 1.0 t CO2/MWh (0.4 t/MWh of fuel at efficiency 0.4), gas at 30 USD/MWh with
+    0.4 t/MWh. Without a carbon price coal runs (price 20); at 50 USD/t coal costs 20 + 50 =
+    70 and gas 30 + 20 = 50: gas runs and sets the price, 50 USD/MWh."""
+    coal = {
+        "id": "COAL",
+        "name": "coal",
+        "energy_system": "E",
+        "kind": "coal",
+        "capacity_mw": 100.0,
+        "efficiency": 0.4,
+        "variable_om_usd_per_mwh": 20.0,
+        "co2_t_per_mwh_fuel": 0.4,
+    }
+    gas = {**GAS, "efficiency": 0.5, "co2_t_per_mwh_fuel": 0.2}
+    ds = one_system([coal, gas], 50.0).ds
+    assert float(ds["generation"].sel(generator="COAL")[0]) == pytest.approx(50.0, abs=TOL)
+    assert float(ds["energy_price"][0, 0]) == pytest.approx(20.0, abs=1e-6)
+    assert float(ds["co2_emissions"][0, 0]) == pytest.approx(50.0, abs=TOL)  # kt
+    priced = [{**g, "co2_price_usd_per_t": 50.0} for g in (coal, gas)]
+    ds = one_system(priced, 50.0).ds
+    assert float(ds["generation"].sel(generator="GAS")[0]) == pytest.approx(50.0, abs=TOL)
+    assert float(ds["energy_price"][0, 0]) == pytest.approx(50.0, abs=1e-6)
+    assert float(ds["co2_emissions"][0, 0]) == pytest.approx(20.0, abs=TOL)
+    assert float(ds["thermal_cost"].sum()) == pytest.approx(50.0 * 50.0 * 1000.0)

@@ -247,9 +247,10 @@ class GeneratorSpec(Spec):
     Output over a step (GWh) is at most ``capacity_mw * availability[month] * hours / 1000``
     (the capacity factor of solar and wind, the monthly energy of ``hydro_other``, the
     availability of a thermal fleet) and at least ``capacity_mw * must_run_fraction[month] *
-    hours / 1000`` (a CHP's heat-driven winter minimum). Variable cost (USD/MWh of electricity)
-    = ``fuel_cost_usd_per_mwh_fuel / efficiency + variable_om_usd_per_mwh``; CO2 (t/MWh of
-    electricity) = ``co2_t_per_mwh_fuel / efficiency``.
+    hours / 1000`` (a CHP's heat-driven winter minimum). CO2 (t/MWh of electricity) =
+    ``co2_t_per_mwh_fuel / efficiency``; variable cost (USD/MWh of electricity) =
+    ``fuel_cost_usd_per_mwh_fuel / efficiency + variable_om_usd_per_mwh + co2_price_usd_per_t *
+    CO2``.
     """
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -263,6 +264,7 @@ class GeneratorSpec(Spec):
     co2_t_per_mwh_fuel: NonNeg = 0.0
     availability: Fraction | MonthlyFraction = 1.0  # share of capacity, each month
     must_run_fraction: Fraction | MonthlyFraction = 0.0  # share of capacity that must run
+    co2_price_usd_per_t: NonNeg = 0.0  # a carbon price (a scenario's economy sets it for all)
     description: str = ""
 
     def monthly(self, field: str) -> np.ndarray:
@@ -272,8 +274,13 @@ class GeneratorSpec(Spec):
 
     @property
     def cost_usd_per_mwh(self) -> float:
-        """Variable cost of a MWh of electricity: fuel / efficiency + variable O&M."""
-        return self.fuel_cost_usd_per_mwh_fuel / self.efficiency + self.variable_om_usd_per_mwh
+        """Variable cost of a MWh of electricity: fuel / efficiency + variable O&M + the CO2
+        price times the CO2 per MWh."""
+        return (
+            self.fuel_cost_usd_per_mwh_fuel / self.efficiency
+            + self.variable_om_usd_per_mwh
+            + self.co2_price_usd_per_t * self.co2_t_per_mwh
+        )
 
     @property
     def co2_t_per_mwh(self) -> float:

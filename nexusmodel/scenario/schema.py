@@ -223,6 +223,8 @@ class Economy(Spec):
     energy_demand: dict[str, Growth] = Field(default_factory=dict)
     industrial_demand: dict[str, GdpDemand] = Field(default_factory=dict)
     irrigated_area: dict[str, Change] = Field(default_factory=dict)
+    # a carbon price on every generator's CO2 (USD/t), the whole horizon
+    co2_price_usd_per_t: Number | None = Field(None, ge=0)
 
 
 class Climate(Spec):
