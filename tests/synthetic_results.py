@@ -185,6 +185,14 @@ def make_results(scale: float = 1.0) -> xr.Dataset:
         import_cost=imports * 1000.0 * 55.0,
         export_revenue=exports * 1000.0 * 55.0,
         energy_price=country_var(np.full(N_STEPS, 50.0), np.full(N_STEPS, 60.0)),
+        # no generators or interconnectors in this basin: the aggregate thermal plant above
+        other_generation=country_var(zeros, zeros),
+        co2_emissions=country_var(zeros, zeros),
+        generation=np.zeros((0, N_STEPS)),
+        generation_cost=np.zeros((0, N_STEPS)),
+        interconnector_flow=np.zeros((0, N_STEPS)),
+        interconnector_loss=np.zeros((0, N_STEPS)),
+        interconnector_cost=np.zeros((0, N_STEPS)),
     )
 
     # economics and rules

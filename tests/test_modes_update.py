@@ -7,6 +7,7 @@ Units: hm3 per month, USD/m3 (= MUSD/hm3), objective in million USD, no discount
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -77,6 +78,7 @@ def rich_basin(
     start: str = "2030-01",
     end_storage: str = "initial",
     monthly_links: bool = False,
+    power: bool = True,
 ):
     """Every component type on one small network (illustrative numbers)::
 
@@ -87,6 +89,8 @@ def rich_basin(
     J --(min 1 m3/s)--> E (terminal lake: monthly minimum, 150 hm3/yr target)
     J --> O (sink, 0.001 USD/m3 penalty)
     R and H deliver to K (energy system: thermal, imports, exports)
+    power: K has a CHP (winter must-run) and a solar park (monthly capacity factor); a line
+    (5 % loss, 1 USD/MWh wheeling) joins K to K2 (country UZ, a gas plant)
     """
     plant = {
         "installed_mw": 40.0,
@@ -192,8 +196,67 @@ def rich_basin(
             20.0,
         ),
     )
+    if power:
+        basin = with_power(basin)
     months = [INFLOW[i % 12] for i in range(n_months)]
     return with_months(basin, n_months, {"S": months}, start=start)
+
+
+def with_power(basin):
+    """The rich basin with generators, a second energy system and a line (see rich_basin)."""
+    raw = basin.spec.model_dump(by_alias=True)
+    raw["countries"] = sorted({*raw["countries"], "UZ"})
+    raw["nodes"].append(node("K2", "energy_system", country="UZ"))
+    raw["generators"] = [
+        {
+            "id": "CHP",
+            "name": "chp",
+            "energy_system": "K",
+            "kind": "chp",
+            "capacity_mw": 30.0,
+            "efficiency": 0.4,
+            "fuel_cost_usd_per_mwh_fuel": 12.0,
+            "co2_t_per_mwh_fuel": 0.34,
+            "availability": 0.8,
+            "must_run_fraction": [0.5] * 3 + [0.0] * 6 + [0.3] * 3,
+        },
+        {
+            "id": "PV",
+            "name": "solar",
+            "energy_system": "K",
+            "kind": "solar",
+            "capacity_mw": 20.0,
+            "availability": [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1],
+        },
+        {
+            "id": "GAS2",
+            "name": "gas",
+            "energy_system": "K2",
+            "kind": "gas",
+            "capacity_mw": 80.0,
+            "efficiency": 0.5,
+            "fuel_cost_usd_per_mwh_fuel": 15.0,
+            "variable_om_usd_per_mwh": 3.0,
+        },
+    ]
+    raw["interconnectors"] = [
+        {
+            "id": "L",
+            "from": "K",
+            "to": "K2",
+            "capacity_mw": 25.0,
+            "loss_fraction": 0.05,
+            "wheeling_cost_usd_per_mwh": 1.0,
+        }
+    ]
+    energy = pd.concat(
+        [
+            basin.tables.energy,
+            energy_table("K2", [40.0] * 3 + [25.0] * 9, 0.0, 90.0, 10.0),
+        ]
+    )
+    new = basin.with_spec(type(basin.spec).model_validate(raw))
+    return dataclasses.replace(new, tables=dataclasses.replace(new.tables, energy=energy))
 
 
 # --------------------------------------------------------------------------- comparing LPs

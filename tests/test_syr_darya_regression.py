@@ -158,10 +158,14 @@ def test_toktogul_irrigation_mode_costs_kyrgyz_winter_energy(scenario_runs):
     energy = kyrgyz_winter_energy_gwh(scenario_runs["toktogul_energy_mode"], DRY)
     irrigation_mode = kyrgyz_winter_energy_gwh(scenario_runs["toktogul_irrigation_mode"], DRY)
     assert energy - irrigation_mode >= 1000.0  # GWh per dry winter
-    # and the basin's net benefit is lower under the summer-release protocol
-    assert (
-        scenario_runs["toktogul_irrigation_mode"].attrs["net_benefit_musd"]
-        < scenario_runs["toktogul_energy_mode"].attrs["net_benefit_musd"]
+
+    # and the basin's net benefit is lower under the summer-release protocol, once the Kyrgyz
+    # winter demand it leaves unserved (the CAPS lines full, issue 12) is valued at its penalty
+    def welfare(ds: xr.Dataset) -> float:
+        return ds.attrs["net_benefit_musd"] - ds.attrs["penalty_unserved_energy_musd"]
+
+    assert welfare(scenario_runs["toktogul_irrigation_mode"]) < welfare(
+        scenario_runs["toktogul_energy_mode"]
     )
 
 
@@ -179,6 +183,14 @@ def test_toktogul_energy_mode_costs_downstream_summer_water_in_dry_years(scenari
     assert energy - irrigation_mode >= 0.2  # km3 per dry summer
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12: with national power systems priced by the LP (UZ gas steam plants set "
+    "the price in most months, 31-33 USD/MWh in winter and summer alike, instead of the old "
+    "assumed 45/35/25), Toktogul releases more in summer and the baseline already sends most "
+    "of the ecological flow: eco-first costs +0.013 km3 of dry-summer irrigation water and "
+    "0.6 MUSD over 30 years",
+)
 def test_ecological_flow_first_costs_something_measurable(scenario_runs):
     # 1.5 km3/yr and 30 m3/s in April-September to the Northern Aral, hard (the ICWC-agreed
     # environmental delivery: 0.997 km3 with >= 30 m3/s in the 2024 growing season,

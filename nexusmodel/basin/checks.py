@@ -509,8 +509,10 @@ def check_series_tables(basin: Basin) -> list[Problem]:
                     "must be >= 0",
                 )
             )
+        node = basin.nodes[es]
+        aggregate = getattr(node, "thermal_capacity_mw", 0.0) > 0
         bad = rows[
-            (rows.export_price_usd_per_mwh >= rows.thermal_cost_usd_per_mwh)
+            ((rows.export_price_usd_per_mwh >= rows.thermal_cost_usd_per_mwh) & aggregate)
             | (rows.export_price_usd_per_mwh >= rows.import_price_usd_per_mwh)
         ]
         if len(bad):
@@ -518,8 +520,24 @@ def check_series_tables(basin: Basin) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{energy_file}: node {es}, month {month}, export_price_usd_per_mwh",
-                    f"= {bad.export_price_usd_per_mwh.iloc[0]}: not below the thermal cost and import price",
+                    f"= {bad.export_price_usd_per_mwh.iloc[0]}: not below the "
+                    + ("thermal cost and " if aggregate else "")
+                    + "import price",
                     "keep exports cheaper, or the model would burn fuel (or import) to export",
+                )
+            )
+        # unserved energy must never pay: here, or (over a line) in any linked system
+        penalty = _cheapest_unserved_penalty(basin, es)
+        above = rows[rows.export_price_usd_per_mwh >= penalty]
+        if len(above):
+            month = int(above.index[0])
+            problems.append(
+                Problem(
+                    f"{energy_file}: node {es}, month {month}, export_price_usd_per_mwh",
+                    f"= {above.export_price_usd_per_mwh.iloc[0]}: not below the "
+                    f"unserved-energy penalty ({penalty:g} USD/MWh)",
+                    "lower the export price or raise unserved_penalty_usd_per_mwh, or the model "
+                    "would leave demand unserved to export",
                 )
             )
     for node_id in dict.fromkeys(energy_nodes):
@@ -637,10 +655,92 @@ def check_nodes(basin: Basin) -> list[Problem]:
     return problems
 
 
+def _cheapest_unserved_penalty(basin: Basin, system: str) -> float:
+    """The lowest unserved-energy penalty (USD/MWh) of ``system`` and of every system a line
+    joins it to (directly or not): demand left unserved there could reach its exports."""
+    linked = {system}
+    lines = [(c.from_, c.to) for c in basin.spec.interconnectors]
+    grown = True
+    while grown:
+        grown = False
+        for a, b in lines:
+            if (a in linked) != (b in linked):
+                linked |= {a, b}
+                grown = True
+    return min(
+        getattr(basin.nodes[k], "unserved_penalty_usd_per_mwh", np.inf)
+        for k in linked
+        if k in basin.nodes
+    )
+
+
+def check_power(basin: Basin) -> list[Problem]:
+    """One energy system per country; generators and interconnectors name energy systems;
+    generator and interconnector ids are unique; a line joins two different systems."""
+    problems = []
+    yaml = _yaml(basin)
+    systems = basin.ids_of_type("energy_system")
+    by_country: dict[str, str] = {}
+    for node in basin.nodes_of_type("energy_system"):
+        if node.country in by_country:
+            problems.append(
+                Problem(
+                    f"{yaml}: nodes[{node.id}].country",
+                    f"= {node.country!r}: country {node.country} already has the energy "
+                    f"system {by_country[node.country]}",
+                    "give each country one energy_system node (join the two balances)",
+                )
+            )
+        else:
+            by_country[node.country] = node.id
+    seen: set[str] = set()
+    for gen in basin.spec.generators:
+        where = f"{yaml}: generators[{gen.id}]"
+        if gen.id in seen:
+            problems.append(Problem(f"{where}.id", "duplicate id", "ids must be unique"))
+        seen.add(gen.id)
+        if gen.energy_system not in systems:
+            problems.append(
+                unknown_id(
+                    f"{where}.energy_system",
+                    f"= {gen.energy_system!r}: no such energy system",
+                    gen.energy_system,
+                    systems,
+                )
+            )
+    seen = set()
+    for line in basin.spec.interconnectors:
+        where = f"{yaml}: interconnectors[{line.id}]"
+        if line.id in seen:
+            problems.append(Problem(f"{where}.id", "duplicate id", "ids must be unique"))
+        seen.add(line.id)
+        for end, value in (("from", line.from_), ("to", line.to)):
+            if value not in systems:
+                problems.append(
+                    unknown_id(
+                        f"{where}.{end}",
+                        f"= {value!r}: no such energy system (a country without a power "
+                        "system cannot be joined by a line)",
+                        value,
+                        systems,
+                    )
+                )
+        if line.from_ == line.to:
+            problems.append(
+                Problem(
+                    f"{where}.to",
+                    f"= {line.to!r}: the line joins {line.from_} to itself",
+                    "join two different energy systems",
+                )
+            )
+    return problems
+
+
 CHECKS: tuple[Check, ...] = (
     check_ids,
     check_graph,
     check_reservoirs,
+    check_power,
     check_series_tables,
     check_nodes,
 )

@@ -223,13 +223,95 @@ class SinkNode(NodeBase):
 
 
 class EnergySystemNode(NodeBase):
-    """One country's electricity balance; monthly demand and prices are in the energy table."""
+    """One country's electricity balance; monthly demand and outside-trade prices are in the
+    energy table. ``thermal_capacity_mw`` is an optional aggregate thermal plant at the energy
+    table's ``thermal_cost_usd_per_mwh`` (basins that list ``generators`` set it to 0); imports
+    and exports are trade with systems outside the model (e.g. Russia, Turkmenistan)."""
 
     type: Literal["energy_system"]
-    thermal_capacity_mw: NonNeg
+    thermal_capacity_mw: NonNeg = 0.0
     import_capacity_mw: NonNeg = 0.0
     export_capacity_mw: NonNeg = 0.0
     unserved_penalty_usd_per_mwh: NonNeg = 500.0
+
+
+#: Kinds of generators; the fossil ones make up the ``thermal`` result.
+GeneratorKind = Literal["gas", "coal", "chp", "oil", "hydro_other", "solar", "wind"]
+GENERATOR_KINDS: tuple[str, ...] = get_args(GeneratorKind)
+FOSSIL_KINDS = ("gas", "coal", "chp", "oil")
+
+
+class GeneratorSpec(Spec):
+    """A power plant (or a fleet of one kind) of an energy system, not on the river.
+
+    Output over a step (GWh) is at most ``capacity_mw * availability[month] * hours / 1000``
+    (the capacity factor of solar and wind, the monthly energy of ``hydro_other``, the
+    availability of a thermal fleet) and at least ``capacity_mw * must_run_fraction[month] *
+    hours / 1000`` (a CHP's heat-driven winter minimum). CO2 (t/MWh of electricity) =
+    ``co2_t_per_mwh_fuel / efficiency``; variable cost (USD/MWh of electricity) =
+    ``fuel_cost_usd_per_mwh_fuel / efficiency + variable_om_usd_per_mwh + co2_price_usd_per_t *
+    CO2``.
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    name: str
+    energy_system: str
+    kind: GeneratorKind
+    capacity_mw: NonNeg
+    efficiency: PositiveFraction = 1.0  # electricity out per fuel energy in
+    fuel_cost_usd_per_mwh_fuel: NonNeg = 0.0
+    variable_om_usd_per_mwh: NonNeg = 0.0
+    co2_t_per_mwh_fuel: NonNeg = 0.0
+    availability: Fraction | MonthlyFraction = 1.0  # share of capacity, each month
+    must_run_fraction: Fraction | MonthlyFraction = 0.0  # share of capacity that must run
+    co2_price_usd_per_t: NonNeg = 0.0  # a carbon price (a scenario's economy sets it for all)
+    description: str = ""
+
+    def monthly(self, field: str) -> np.ndarray:
+        """A one-or-twelve field as twelve values, January first."""
+        value = getattr(self, field)
+        return np.asarray(value if isinstance(value, list) else [value] * 12, dtype=float)
+
+    @property
+    def cost_usd_per_mwh(self) -> float:
+        """Variable cost of a MWh of electricity: fuel / efficiency + variable O&M + the CO2
+        price times the CO2 per MWh."""
+        return (
+            self.fuel_cost_usd_per_mwh_fuel / self.efficiency
+            + self.variable_om_usd_per_mwh
+            + self.co2_price_usd_per_t * self.co2_t_per_mwh
+        )
+
+    @property
+    def co2_t_per_mwh(self) -> float:
+        """t CO2 per MWh of electricity."""
+        return self.co2_t_per_mwh_fuel / self.efficiency
+
+    @model_validator(mode="after")
+    def _must_run_below_availability(self) -> GeneratorSpec:
+        low, high = self.monthly("must_run_fraction"), self.monthly("availability")
+        bad = np.flatnonzero(low > high + 1e-12)
+        if bad.size:
+            month = int(bad[0]) + 1
+            raise ValueError(
+                f"must_run_fraction {low[bad[0]]:g} is above availability {high[bad[0]]:g} "
+                f"in month {month}: the plant cannot run more than it is available"
+            )
+        return self
+
+
+class InterconnectorSpec(Spec):
+    """A line between two energy systems: up to ``capacity_mw`` each way; the receiving end
+    gets ``(1 - loss_fraction)`` of what is sent; ``wheeling_cost_usd_per_mwh`` per MWh sent."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    name: str = ""
+    from_: str = Field(alias="from")
+    to: str
+    capacity_mw: NonNeg
+    loss_fraction: Annotated[Number, Field(ge=0, lt=1)] = 0.0
+    wheeling_cost_usd_per_mwh: NonNeg = 0.0
+    description: str = ""
 
 
 Node = Annotated[
@@ -462,3 +544,5 @@ class BasinFile(Spec):
     nodes: list[Node] = Field(min_length=1)
     links: list[LinkSpec] = Field(min_length=1)
     investments: list[InvestmentSpec] = Field(default_factory=list)  # candidate projects
+    generators: list[GeneratorSpec] = Field(default_factory=list)  # power plants off the river
+    interconnectors: list[InterconnectorSpec] = Field(default_factory=list)  # lines between systems

@@ -13,7 +13,9 @@ from nexusmodel.model.components import (
     demand,
     energy_system,
     environment,
+    generators,
     hydropower,
+    interconnectors,
     irrigation,
     land,
     link,
@@ -28,12 +30,14 @@ from nexusmodel.model.context import BuildContext
 from nexusmodel.model.expr import linear
 from nexusmodel.model.options import ModelOptions
 
-#: Every component type, in build order (links first: others refer to link flows).
+#: Every component type, in build order (links first: others refer to link flows; the
+#: energy systems last: their balances collect every component's ``energy_terms``).
 COMPONENTS = (
     link,
     reservoir,
     hydropower,
-    energy_system,
+    generators,
+    interconnectors,
     irrigation,
     land,
     municipal,
@@ -43,6 +47,7 @@ COMPONENTS = (
     release_rules,
     split,
     withdrawal_limits,
+    energy_system,
 )
 
 

@@ -4,7 +4,9 @@ One figure for every consumer (``nexusmodel run``, ``--mode all``, the report): 
 **net benefit** is the sum of the economic benefit and cost terms of the objective::
 
     crops            crop revenue - crop cost                  (by calendar year)
-    energy           export revenue - thermal cost - import cost
+    energy           export revenue - thermal cost - import cost - line wheeling cost
+                     (thermal cost: the aggregate thermal plant and every generator's
+                     variable cost, fuel / efficiency + O&M)
     demand_benefit   demand-curve benefit of deliveries        (segments by month, quadratic)
     transport_cost   - link transport costs
     storage_value    terminal value x end storage (reservoirs with ``end_storage: value``)
@@ -111,6 +113,9 @@ def net_benefit_parts(
     if "thermal_cost" in ds:
         money = ds["export_revenue"] - ds["thermal_cost"] - ds["import_cost"]
         parts["energy"] = float((money.sum("country").values * disc).sum()) / USD_PER_MUSD
+    if "interconnector_cost" in ds and ds.sizes.get("interconnector", 0):
+        wheeling = ds["interconnector_cost"].sum("interconnector").values
+        parts["energy"] -= float((wheeling * disc).sum()) / USD_PER_MUSD
     systems = {n.country: n for n in nodes_of_class(basin, EnergySystemNode).values()}
     if "unserved_energy" in ds:
         for c in ds["country"].values:

@@ -72,12 +72,27 @@ VARIABLES: dict[str, Variable] = {
     # energy systems
     "energy_demand": Variable(("country", "time"), "GWh", "electricity demand"),
     "hydropower": Variable(("country", "time"), "GWh", "hydropower generation"),
-    "thermal": Variable(("country", "time"), "GWh", "thermal generation (the alternative)"),
+    "thermal": Variable(
+        ("country", "time"), "GWh", "fossil generation (gas, coal, CHP, oil and any aggregate)"
+    ),
+    "other_generation": Variable(
+        ("country", "time"), "GWh", "hydro_other, solar and wind generators' output"
+    ),
+    "generation": Variable(("generator", "time"), "GWh", "output of each generator"),
+    "generation_cost": Variable(("generator", "time"), "USD", "variable cost of each generator"),
+    "co2_emissions": Variable(("country", "time"), "kt", "CO2 of the generators"),
+    "interconnector_flow": Variable(
+        ("interconnector", "time"), "GWh", "line flow, + from `from` to `to`, at the sending end"
+    ),
+    "interconnector_loss": Variable(("interconnector", "time"), "GWh", "energy lost on the line"),
+    "interconnector_cost": Variable(("interconnector", "time"), "USD", "wheeling cost"),
     "imports": Variable(("country", "time"), "GWh", "electricity imports"),
     "exports": Variable(("country", "time"), "GWh", "electricity exports"),
     "unserved_energy": Variable(("country", "time"), "GWh", "electricity demand not met"),
     "energy_surplus": Variable(("country", "time"), "GWh", "generation neither used nor exported"),
-    "thermal_cost": Variable(("country", "time"), "USD", "cost of thermal generation"),
+    "thermal_cost": Variable(
+        ("country", "time"), "USD", "variable cost of thermal and of every generator"
+    ),
     "import_cost": Variable(("country", "time"), "USD", "cost of imports"),
     "export_revenue": Variable(("country", "time"), "USD", "revenue of exports"),
     # economics and rules

@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nexusmodel.basin.basin import Basin
+from nexusmodel.scenario.economy import co2_priced
 from nexusmodel.scenario.infrastructure import apply_infrastructure
 from nexusmodel.scenario.keys import fail_if
 from nexusmodel.scenario.load import Scenario, load_scenario
@@ -47,6 +48,7 @@ def apply_scenario(basin: Basin, scenario: Scenario) -> Basin:
     problems = check_references(new, scenario)
     fail_if(problems, scenario)
     new = apply_network_policy(new, scenario)
+    new = co2_priced(new, scenario)
     return new.with_series(scenario_series(new, scenario)).with_origin(scenario.origin)
 
 

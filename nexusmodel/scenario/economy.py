@@ -16,9 +16,21 @@ from nexusmodel.scenario.load import Scenario
 from nexusmodel.scenario.multipliers import DriverSeries, scale_columns
 from nexusmodel.scenario.schema import Change
 
-__all__ = ["economy_series", "municipal_series"]
+__all__ = ["co2_priced", "economy_series", "municipal_series"]
 
 WINTER = (10, 11, 12, 1, 2, 3)  # the winter energy prices apply October-March
+
+
+def co2_priced(basin: Basin, scenario: Scenario) -> Basin:
+    """The basin with the scenario's CO2 price (``economy.co2_price_usd_per_t``) on every
+    generator (it adds price x t CO2/MWh to each one's variable cost); unchanged without one."""
+    price = scenario.spec.economy.co2_price_usd_per_t
+    if price is None:
+        return basin
+    generators = [
+        g.model_copy(update={"co2_price_usd_per_t": price}) for g in basin.spec.generators
+    ]
+    return basin.with_spec(basin.spec.model_copy(update={"generators": generators}))
 
 
 def municipal_series(

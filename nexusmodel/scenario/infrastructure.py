@@ -16,7 +16,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from nexusmodel.basin.basin import Basin, BasinTables
 from nexusmodel.basin.checks import check_basin
-from nexusmodel.basin.schema import NODE_TYPES, LinkSpec, Node
+from nexusmodel.basin.schema import (
+    NODE_TYPES,
+    GeneratorSpec,
+    InterconnectorSpec,
+    LinkSpec,
+    Node,
+)
 from nexusmodel.errors import InputError, Problem, did_you_mean
 from nexusmodel.scenario.keys import fail_if, where_set
 from nexusmodel.scenario.load import Scenario
@@ -108,6 +114,64 @@ def _check_infrastructure_ids(basin: Basin, scenario: Scenario) -> list[Problem]
                 )
             )
     return problems
+
+
+def _power_changes(
+    basin: Basin, scenario: Scenario
+) -> tuple[list[GeneratorSpec], list[InterconnectorSpec], list[Problem]]:
+    """The basin's generators and interconnectors with the scenario's changes and additions."""
+    inf = scenario.spec.infrastructure
+    problems: list[Problem] = []
+    out: dict[str, list[Any]] = {}
+    for group, items, model, changes, added in (
+        (
+            "generators",
+            basin.spec.generators,
+            GeneratorSpec,
+            inf.change_generators,
+            inf.add_generators,
+        ),
+        (
+            "interconnectors",
+            basin.spec.interconnectors,
+            InterconnectorSpec,
+            inf.change_interconnectors,
+            inf.add_interconnectors,
+        ),
+    ):
+        ids = {item.id for item in items}
+        for item_id in changes:
+            if item_id not in ids:
+                problems.append(
+                    Problem(
+                        where_set(scenario, f"infrastructure.change_{group}.{item_id}"),
+                        f"= {item_id!r}: no such {group[:-1]}",
+                        did_you_mean(item_id, ids),
+                    )
+                )
+        kept: list[Any] = []
+        for item in items:
+            if item.id in changes:
+                raw = _deep_update(item.model_dump(by_alias=True), changes[item.id])
+                try:
+                    item = model.model_validate(raw)
+                except ValidationError as exc:
+                    problems += _validation_problems(
+                        exc, scenario, f"infrastructure.change_{group}.{item.id}"
+                    )
+                    continue
+            kept.append(item)
+        for item in added:
+            if item.id in ids:
+                problems.append(
+                    Problem(
+                        where_set(scenario, f"infrastructure.add_{group}[{item.id}]"),
+                        f"{group[:-1]} {item.id} already exists",
+                        f"change it with change_{group}",
+                    )
+                )
+        out[group] = kept + list(added)
+    return out["generators"], out["interconnectors"], problems
 
 
 def _table_problems(basin: Basin, scenario: Scenario) -> list[Problem]:
@@ -242,8 +306,12 @@ def apply_infrastructure(basin: Basin, scenario: Scenario) -> Basin:
                 continue
         links.append(link)
     links += list(inf.add_links)
+    gens, lines, power_problems = _power_changes(basin, scenario)
+    problems += power_problems
     fail_if(problems, scenario)
-    spec = basin.spec.model_copy(update={"nodes": nodes, "links": links})
+    spec = basin.spec.model_copy(
+        update={"nodes": nodes, "links": links, "generators": gens, "interconnectors": lines}
+    )
     new = basin.with_spec(spec)
     problems = _table_problems(new, scenario)
     fail_if(problems, scenario)

@@ -29,6 +29,8 @@ from pydantic import (
 
 from nexusmodel.basin.schema import (
     Flag,
+    GeneratorSpec,
+    InterconnectorSpec,
     InvestmentOptions,
     InvestmentSpec,
     LinkSpec,
@@ -221,6 +223,8 @@ class Economy(Spec):
     energy_demand: dict[str, Growth] = Field(default_factory=dict)
     industrial_demand: dict[str, GdpDemand] = Field(default_factory=dict)
     irrigated_area: dict[str, Change] = Field(default_factory=dict)
+    # a carbon price on every generator's CO2 (USD/t), the whole horizon
+    co2_price_usd_per_t: Number | None = Field(None, ge=0)
 
 
 class Climate(Spec):
@@ -396,6 +400,11 @@ class Infrastructure(Spec):
     change_links: dict[str, dict[str, Any]] = Field(default_factory=dict)  # "FROM>TO": {...}
     add_nodes: list[Node] = Field(default_factory=list)  # as in basin.yaml
     add_links: list[LinkSpec] = Field(default_factory=list)  # as in basin.yaml
+    # the power system: generators and interconnectors by id, as in basin.yaml
+    change_generators: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    add_generators: list[GeneratorSpec] = Field(default_factory=list)
+    change_interconnectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    add_interconnectors: list[InterconnectorSpec] = Field(default_factory=list)
     tables: NewTables = NewTables()
 
     def is_empty(self) -> bool:

@@ -31,7 +31,9 @@ from nexusmodel.model.components import (
     demand,
     energy_system,
     environment,
+    generators,
     hydropower,
+    interconnectors,
     irrigation,
     land,
     link,
@@ -143,6 +145,13 @@ def series_data(
         step[f"{name}_cap"] = energy.capacity_gwh[name]
         step[f"{name}_price"] = energy.price_usd_per_mwh[name]
     step["energy_demand"] = energy.demand_gwh
+    gen = generators.data(ctx)
+    step["gen_cap"] = gen.available_gwh
+    step["gen_min"] = gen.must_run_gwh
+    step["gen_cost"] = gen.cost_usd_per_mwh
+    line = interconnectors.data(ctx)
+    step["line_cap"] = line.capacity_gwh
+    step["line_cost"] = line.cost_usd_per_mwh
     step["town_demand"] = municipal.data(ctx).demand_hm3
     step["segment_cap"] = demand.data(ctx).take_cap_hm3
     step["segment_value"] = demand.data(ctx).value
@@ -245,6 +254,9 @@ class Layout:
                 ("imports", m.energy_system.imports),
                 ("exports", m.energy_system.exports),
                 ("unserved", m.energy_system.unserved),
+                ("gen_output", m.generators.output),
+                ("line_fwd", m.interconnectors.forward),
+                ("line_bwd", m.interconnectors.backward),
                 ("delivery", m.municipal.delivery),
                 ("shortage", m.municipal.shortage),
                 ("take", m.demand.take),
@@ -269,6 +281,7 @@ class Layout:
                 ("res_lower", m.reservoir.min_storage),
                 ("res_upper", m.reservoir.max_storage),
                 ("energy_balance", m.energy_system.balance),
+                ("must_run", m.generators.must_run),
                 ("supply", m.municipal.supply),
                 ("water_limit", m.irrigation.water_limit),
                 ("env_min", m.environment.min_flow),
@@ -276,6 +289,8 @@ class Layout:
             )
         }
         self.rows["env_annual"] = rows(m.environment.annual, n_y)
+        gen_ids = list(m.generators.ids)
+        self.must_run = [gen_ids.index(g) for g in m.generators.with_must_run]
         self.rows["positive"] = backend.rows_of(m.irrigation.production_nonneg)
         self.policy_keys: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if hasattr(m, "release_rules"):
@@ -498,6 +513,23 @@ class PushPlan:
             add("rhs", lay.rows["energy_balance"], "energy_demand", k, t, sense=0)
             voll = np.array([e.unserved_penalty_usd_per_mwh for e in ks])[:, None]
             add("cost", lay.cols["unserved"], "one", one, t, scale=-voll * unit, disc=step_disc)
+        # generators and interconnectors
+        n_g = lay.cols["gen_output"].shape[0]
+        if n_g:
+            g = np.arange(n_g)[:, None]
+            unit = generators.MUSD_PER_GWH_PER_USD_MWH
+            add("ub", lay.cols["gen_output"], "gen_cap", g, t)
+            add("cost", lay.cols["gen_output"], "gen_cost", g, t, scale=-unit, disc=step_disc)
+            if lay.must_run:
+                keys = np.array(lay.must_run)[:, None]
+                add("rhs", lay.rows["must_run"], "gen_min", keys, t, sense=1)
+        n_l = lay.cols["line_fwd"].shape[0]
+        if n_l:
+            c = np.arange(n_l)[:, None]
+            unit = interconnectors.MUSD_PER_GWH_PER_USD_MWH
+            for name in ("line_fwd", "line_bwd"):
+                add("ub", lay.cols[name], "line_cap", c, t)
+                add("cost", lay.cols[name], "line_cost", c, t, scale=-unit, disc=step_disc)
         # municipal
         towns = municipal.towns(ctx)
         if towns:
@@ -681,6 +713,9 @@ class PushPlan:
         missing = np.setdiff1d(np.arange(data.step["env_req"].shape[0]), lay.env_min)
         if missing.size:
             out.append(("env_req", missing, np.ones((missing.size, lay.n_steps), bool)))
+        missing = np.setdiff1d(np.arange(data.step["gen_min"].shape[0]), lay.must_run)
+        if missing.size:
+            out.append(("gen_min", missing, np.ones((missing.size, lay.n_steps), bool)))
         if "agreed_release" in lay.policy_keys:
             _ids, k, w = lay.policy_keys["agreed_release"]
             lacks = np.ones((data.step["agreed_min"].shape[0], lay.n_steps), bool)

@@ -1,14 +1,19 @@
 """Energy systems: one electricity balance per country and step.
 
-Variables (GWh per step) for system k: ``thermal``, ``imports``, ``exports``, ``unserved``,
+Variables (GWh per step) for system k: ``thermal`` (an optional aggregate thermal plant of the
+node), ``imports`` and ``exports`` (trade with systems outside the model), ``unserved``,
 ``surplus``::
 
-    sum_p in k energy[p,t] + thermal + imports - exports - surplus + unserved = demand[k,t]
+    sum_p in k energy[p,t] + sum of energy terms + thermal + imports - exports - surplus
+        + unserved = demand[k,t]
 
-Thermal, imports and exports are bounded by their MW capacities times the step's hours.
-Objective (MUSD): - thermal_cost*thermal - import_price*imports + export_price*exports
-- VOLL*unserved, prices in USD/MWh (x 1000 MWh/GWh / 1e6). So winter hydropower is worth
-the thermal fuel it saves, and the dual of the balance is the price of electricity.
+The energy terms come from every component with an ``energy_terms(m, ctx)`` function
+(:data:`nexusmodel.model.COMPONENTS`): generators' output, interconnector flows, an exchange
+policy's deliveries: ``{(system, step): [(coefficient, variable), ...]}``, + = supply. This
+component is built after all of them. Thermal, imports and exports are bounded by their MW
+capacities times the step's hours. Objective (MUSD): - thermal_cost*thermal -
+import_price*imports + export_price*exports - VOLL*unserved, prices in USD/MWh (x 1000
+MWh/GWh / 1e6). The dual of the balance is the price of electricity.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from nexusmodel.basin.schema import EnergySystemNode
+from nexusmodel.basin.schema import FOSSIL_KINDS, EnergySystemNode
 from nexusmodel.model.arrays import SolutionValues
+from nexusmodel.model.components import generators
 from nexusmodel.model.context import BuildContext, Term
 from nexusmodel.model.expr import linear
 
@@ -95,16 +101,35 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b.surplus = pyo.Var(b.ids, ctx.steps, within=pyo.NonNegativeReals)
     demand = {k: numbers.demand_gwh[i] for i, k in enumerate(ids)}
     served_by = {k: [p.node for p in plants(ctx) if p.energy_system == k] for k in ids}
+    terms = collect_energy_terms(m, ctx)
 
     def balance(_b: pyo.Block, k: str, t: int) -> object:
-        """hydro + thermal + imports - exports - surplus + unserved = demand   (GWh)."""
+        """hydro + terms + thermal + imports - exports - surplus + unserved = demand (GWh)."""
         hydro = [m.hydropower.energy[p, t] for p in served_by[k]]
+        extra = terms.get((k, t), [])
         own = [b.thermal[k, t], b.imports[k, t], b.exports[k, t], b.surplus[k, t], b.unserved[k, t]]
-        return linear([1.0] * len(hydro) + [1.0, 1.0, -1.0, -1.0, 1.0], hydro + own) == float(
-            demand[k][t]
-        )
+        return linear(
+            [1.0] * len(hydro) + [c for c, _v in extra] + [1.0, 1.0, -1.0, -1.0, 1.0],
+            hydro + [v for _c, v in extra] + own,
+        ) == float(demand[k][t])
 
     b.balance = pyo.Constraint(b.ids, ctx.steps, rule=balance)
+
+
+def collect_energy_terms(
+    m: pyo.ConcreteModel, ctx: BuildContext
+) -> dict[tuple[str, int], list[tuple[float, object]]]:
+    """Every component's ``energy_terms`` (supply side, GWh) by (energy system, step)."""
+    from nexusmodel.model import COMPONENTS
+
+    out: dict[tuple[str, int], list[tuple[float, object]]] = {}
+    for component in COMPONENTS:
+        hook = getattr(component, "energy_terms", None)
+        if hook is None or component.NAME == NAME:
+            continue
+        for key, items in hook(m, ctx).items():
+            out.setdefault(key, []).extend(items)
+    return out
 
 
 def balance_terms(m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]:
@@ -176,6 +201,20 @@ def extract(
     ):
         price = np.array([prices(ctx, k.id)[cost_name] for k in ks]).reshape(shape)
         out[name] = xr.DataArray(out[var_name].values * price * 1000.0, dims=dims)
+    # the generators: fossil output joins the aggregate thermal, every generator's cost the
+    # thermal cost (USD); hydro_other, solar and wind apart as ``other_generation``
+    gs = generators.generators(ctx)
+    out["other_generation"] = xr.DataArray(np.zeros(shape), dims=dims)
+    if gs:
+        output = sol.array(m.generators.output, (len(gs), len(ctx.axis)))
+        cost = output * generators.data(ctx).cost_usd_per_mwh * 1000.0
+        fossil = generators.by_system(ctx, output, FOSSIL_KINDS)
+        out["thermal"] = out["thermal"] + xr.DataArray(fossil, dims=dims)
+        out["thermal_cost"] = out["thermal_cost"] + xr.DataArray(
+            generators.by_system(ctx, cost), dims=dims
+        )
+        other = generators.by_system(ctx, output) - fossil
+        out["other_generation"] = xr.DataArray(other, dims=dims)
     # the dual is d(objective)/d(demand): one more GWh of demand costs the price of electricity
     duals = sol.row_duals(b.balance, shape)
     out["energy_price"] = xr.DataArray(
