@@ -13,6 +13,7 @@ from nexusmodel.model.components import (
     demand,
     energy_system,
     environment,
+    exchange,
     hydropower,
     irrigation,
     land,
@@ -43,6 +44,7 @@ COMPONENTS = (
     release_rules,
     split,
     withdrawal_limits,
+    exchange,
 )
 
 

@@ -95,16 +95,36 @@ def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     b.surplus = pyo.Var(b.ids, ctx.steps, within=pyo.NonNegativeReals)
     demand = {k: numbers.demand_gwh[i] for i, k in enumerate(ids)}
     served_by = {k: [p.node for p in plants(ctx) if p.energy_system == k] for k in ids}
+    hooked = collect_energy_terms(m, ctx)  # issue 12 hook (power system contract)
 
     def balance(_b: pyo.Block, k: str, t: int) -> object:
-        """hydro + thermal + imports - exports - surplus + unserved = demand   (GWh)."""
+        """hydro + thermal + imports - exports - surplus + unserved + hooked = demand (GWh)."""
         hydro = [m.hydropower.energy[p, t] for p in served_by[k]]
         own = [b.thermal[k, t], b.imports[k, t], b.exports[k, t], b.surplus[k, t], b.unserved[k, t]]
-        return linear([1.0] * len(hydro) + [1.0, 1.0, -1.0, -1.0, 1.0], hydro + own) == float(
-            demand[k][t]
-        )
+        extra = hooked.get((k, t), [])
+        return linear(
+            [1.0] * len(hydro) + [1.0, 1.0, -1.0, -1.0, 1.0] + [c for c, _v in extra],
+            hydro + own + [v for _c, v in extra],
+        ) == float(demand[k][t])
 
     b.balance = pyo.Constraint(b.ids, ctx.steps, rule=balance)
+
+
+# --- issue 12 hook (contract CONTRACT_POWER.md): energy terms from other components -------
+def collect_energy_terms(
+    m: pyo.ConcreteModel, ctx: BuildContext
+) -> dict[tuple[str, int], list[tuple[float, object]]]:
+    """(system id, step) -> [(coefficient, variable)] on the supply side of the balance
+    (GWh), from every component in ``COMPONENTS`` that defines ``energy_terms(m, ctx)``."""
+    from nexusmodel.model import COMPONENTS
+
+    out: dict[tuple[str, int], list[tuple[float, object]]] = {}
+    for component in COMPONENTS:
+        terms = getattr(component, "energy_terms", None)
+        if terms is not None:
+            for key, pairs in terms(m, ctx).items():
+                out.setdefault(key, []).extend(pairs)
+    return out
 
 
 def balance_terms(m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]:

@@ -1,0 +1,288 @@
+"""The water-for-energy exchange (a scenario's ``policy: water_energy_exchange``), as the 1998
+Syr Darya agreement wrote it: an upstream reservoir's summer release above what its country
+needs for itself is paid for by the downstream countries in winter electricity or in fuel.
+
+``R[t]`` is the release of the upstream reservoir (the sum of its outflow links, hm3), ``S_y``
+and ``W_y`` the steps of calendar year y in the summer and winter months (by each step's first
+month), ``own_y`` the upstream country's own summer need: a volume ``V`` (times the share of
+the summer months the steps of y cover) or a share ``s`` of the year's release. For each year
+with summer and winter steps in the model, with electricity compensation::
+
+    sum_c sum_{t in W_y} d[c,t] + unpaid[y]  >=  ratio * (sum_{t in S_y} R[t] - own_y)   (GWh)
+    sum_{t in W_y} d[c,t]  =  share_c * sum_c' sum_{t in W_y} d[c',t]      (each c but the last)
+    own_y = V * covered_share(y)   or   own_y = s * sum_{t in y} R[t]
+
+``d[c,t]`` (GWh, >= 0; at most ``max_delivery_mw`` x hours) is electricity from downstream
+country c to the upstream one in winter step t: through the contract's ``energy_terms`` hook
+it enters the upstream system's balance (+) and leaves c's (-). ``unpaid`` is fixed at 0 when
+the exchange is hard, and costs ``price_usd_per_mwh`` per MWh (discounted at the year's first
+step) when it is soft: the agreement's price. The row is a floor: what is owed is
+``ratio * max(0, summer release - own)`` (a convex function, so the LP states ``>=``);
+deliveries beyond it are allowed, and the results show them apart (``exchange_owed`` vs
+``exchange_paid``). Cap them with ``max_delivery_mw``.
+
+Fuel compensation is a payment (``price_usd_per_mwh`` per MWh-equivalent) between countries:
+in the basin's objective it is a transfer and changes nothing, so it has no rows here; the
+results give what is owed and the ledgers (:mod:`nexusmodel.results.ledgers`) book it as paid
+in full.
+
+Rows are kept as built when a model is pushed to other years in place
+(:mod:`nexusmodel.solve.lpdata`), as the withdrawal limits are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+import xarray as xr
+
+from nexusmodel.basin.basin import Policy
+from nexusmodel.basin.schema import EnergySystemNode, ReservoirNode
+from nexusmodel.errors import InputError, Problem
+from nexusmodel.model.arrays import SolutionValues
+from nexusmodel.model.components.withdrawal_limits import covered_share
+from nexusmodel.model.context import BuildContext, Term
+from nexusmodel.model.expr import linear
+
+NAME = "exchange"
+FIELD = "scenario policy.water_energy_exchange"
+MUSD_PER_GWH_PER_USD_MWH = 1e-3
+
+
+def spec(ctx: BuildContext) -> Any:
+    """The scenario's exchange (a :class:`~nexusmodel.scenario.schema.WaterEnergyExchange`)
+    or None."""
+    policy = getattr(ctx.basin, "policy", None) or Policy()
+    return policy.exchange
+
+
+def system_of_country(ctx: BuildContext) -> dict[str, str]:
+    """Energy-system node id of each country."""
+    return {n.country: n.id for n in ctx.basin.spec.nodes if isinstance(n, EnergySystemNode)}
+
+
+def upstream_country(ctx: BuildContext) -> str:
+    return ctx.basin.nodes[spec(ctx).upstream_reservoir].country
+
+
+def check(ctx: BuildContext) -> None:
+    """The exchange's places exist: a reservoir upstream, an energy system in every party."""
+    x = spec(ctx)
+    problems = []
+    node = ctx.basin.nodes.get(x.upstream_reservoir)
+    if not isinstance(node, ReservoirNode):
+        problems.append(
+            Problem(
+                f"{FIELD}.upstream_reservoir",
+                f"= {x.upstream_reservoir!r}: not a reservoir of the basin",
+                "name a reservoir node id, e.g. R_TOK",
+            )
+        )
+    systems = system_of_country(ctx)
+    if node is not None and node.country not in systems:
+        problems.append(
+            Problem(
+                f"{FIELD}.upstream_reservoir",
+                f"= {x.upstream_reservoir!r}: its country {node.country} has no energy system",
+            )
+        )
+    for country in x.shares_pct:
+        if country not in systems:
+            problems.append(
+                Problem(
+                    f"{FIELD}.shares_pct",
+                    f"country {country!r} has no energy system",
+                    f"countries with one: {sorted(systems)}",
+                )
+            )
+        elif node is not None and country == node.country:
+            problems.append(
+                Problem(f"{FIELD}.shares_pct", f"country {country!r} is the upstream country")
+            )
+    if problems:
+        raise InputError(problems, "invalid water-for-energy exchange")
+
+
+def _steps(ctx: BuildContext, year: int, months: list[int]) -> list[int]:
+    month_of = np.asarray(ctx.axis.calendar_months)
+    return [int(t) for t in ctx.steps_of_year(year) if month_of[t] in months]
+
+
+def exchange_years(ctx: BuildContext) -> list[int]:
+    """Years with both summer and winter steps in the model (the others have no rows)."""
+    x = spec(ctx)
+    return [
+        y for y in ctx.years if _steps(ctx, y, x.summer_months) and _steps(ctx, y, x.winter_months)
+    ]
+
+
+def own_need_hm3(ctx: BuildContext, year: int) -> float:
+    """The stated volume of the upstream country's own summer need in ``year`` (hm3)."""
+    x = spec(ctx)
+    return float(x.own_summer_release_hm3) * covered_share(
+        ctx, year, tuple(sorted(set(x.summer_months)))
+    )
+
+
+def _block(m: pyo.ConcreteModel, ctx: BuildContext) -> pyo.Block | None:
+    """The exchange's block, built once (the energy balance may ask for it first)."""
+    x = spec(ctx)
+    if x is None or x.compensation != "electricity":
+        return None
+    if hasattr(m, "exchange"):
+        return m.exchange
+    check(ctx)
+    b = m.exchange = pyo.Block()
+    years = exchange_years(ctx)
+    parties = list(x.shares_pct)
+    b.years = pyo.Set(initialize=years, ordered=True)
+    winter = [(c, t) for y in years for t in _steps(ctx, y, x.winter_months) for c in parties]
+    b.winter = pyo.Set(initialize=winter, dimen=2, ordered=True)
+    cap = None if x.max_delivery_mw is None else ctx.mw_to_gwh(float(x.max_delivery_mw))
+    b.delivery = pyo.Var(
+        b.winter, bounds=lambda _b, c, t: (0.0, None if cap is None else float(cap[t]))
+    )
+    b.unpaid = pyo.Var(b.years, bounds=(0.0, 0.0 if x.hard else None))
+    outflows = ctx.links_out(x.upstream_reservoir)
+    ratio = float(x.gwh_per_hm3)
+
+    def owed(_b: pyo.Block, y: int) -> object:
+        """deliveries + unpaid - ratio * (summer release - own need) >= 0   (GWh)."""
+        d = [b.delivery[c, t] for t in _steps(ctx, y, x.winter_months) for c in parties]
+        summer = [m.link.flow[lid, t] for t in _steps(ctx, y, x.summer_months) for lid in outflows]
+        coefs = [1.0] * len(d) + [1.0] + [-ratio] * len(summer)
+        variables = [*d, b.unpaid[y], *summer]
+        rhs = 0.0
+        if x.own_summer_share_pct is None:
+            rhs = -ratio * own_need_hm3(ctx, y)
+        else:
+            share = float(x.own_summer_share_pct) / 100.0
+            year = [m.link.flow[lid, int(t)] for t in ctx.steps_of_year(y) for lid in outflows]
+            coefs += [ratio * share] * len(year)
+            variables += year
+        return linear(coefs, variables) >= rhs
+
+    b.owed = pyo.Constraint(b.years, rule=owed)
+    split = [(c, y) for c in parties[:-1] for y in years]
+    b.split_keys = pyo.Set(initialize=split, dimen=2, ordered=True)
+
+    def shares(_b: pyo.Block, c: str, y: int) -> object:
+        """c's deliveries in y = share_c * all deliveries in y   (GWh)."""
+        steps = _steps(ctx, y, x.winter_months)
+        share = float(x.shares_pct[c]) / 100.0
+        coefs = [(1.0 if p == c else 0.0) - share for t in steps for p in parties]
+        return linear(coefs, [b.delivery[p, t] for t in steps for p in parties]) == 0.0
+
+    b.split = pyo.Constraint(b.split_keys, rule=shares)
+    return b
+
+
+def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
+    x = spec(ctx)
+    if x is not None:
+        check(ctx)
+    _block(m, ctx)
+
+
+def energy_terms(
+    m: pyo.ConcreteModel, ctx: BuildContext
+) -> dict[tuple[str, int], list[tuple[float, object]]]:
+    """Winter deliveries: + into the upstream system's balance, - out of the payer's (GWh)."""
+    b = _block(m, ctx)
+    if b is None:
+        return {}
+    systems = system_of_country(ctx)
+    upstream = systems[upstream_country(ctx)]
+    out: dict[tuple[str, int], list[tuple[float, object]]] = {}
+    for c, t in b.winter:
+        out.setdefault((upstream, t), []).append((1.0, b.delivery[c, t]))
+        out.setdefault((systems[c], t), []).append((-1.0, b.delivery[c, t]))
+    return out
+
+
+def balance_terms(m: pyo.ConcreteModel, ctx: BuildContext) -> list[Term]:
+    return []
+
+
+def balance_rhs(ctx: BuildContext) -> dict[str, np.ndarray]:
+    return {}
+
+
+def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
+    """- price * unpaid[y] * discount of y's first step (MUSD; hard: unpaid = 0)."""
+    b = _block(m, ctx)
+    if b is None:
+        return linear([], [])
+    price = float(spec(ctx).price_usd_per_mwh) * MUSD_PER_GWH_PER_USD_MWH
+    return linear([-price * ctx.year_discount(y) for y in b.years], [b.unpaid[y] for y in b.years])
+
+
+def extract(
+    m: pyo.ConcreteModel, ctx: BuildContext, sol: SolutionValues
+) -> dict[str, xr.DataArray]:
+    """Summer release and own need (year, hm3); owed, paid and unpaid compensation (country,
+    year, GWh); electricity delivered (country, time, GWh). Countries are those of the energy
+    systems, in file order (the results' ``country`` dimension)."""
+    x = spec(ctx)
+    if x is None:
+        return {}
+    countries = [n.country for n in ctx.basin.spec.nodes if isinstance(n, EnergySystemNode)]
+    years = ctx.years
+    n_t = len(ctx.axis)
+    flow = sol.array(m.link.flow, (len(ctx.link_ids), n_t))
+    rows = [ctx.link_ids.index(lid) for lid in ctx.links_out(x.upstream_reservoir)]
+    release = flow[rows].sum(axis=0)
+    summer = np.zeros(len(years))
+    own = np.zeros(len(years))
+    active = set(exchange_years(ctx)) if x.compensation == "electricity" else set(years)
+    for i, y in enumerate(years):
+        if y not in active:
+            continue
+        summer[i] = release[_steps(ctx, y, x.summer_months)].sum()
+        if x.own_summer_share_pct is None:
+            own[i] = own_need_hm3(ctx, y)
+        else:
+            own[i] = float(x.own_summer_share_pct) / 100.0 * release[ctx.steps_of_year(y)].sum()
+    total_owed = float(x.gwh_per_hm3) * np.maximum(summer - own, 0.0)
+    owed = np.zeros((len(countries), len(years)))
+    paid = np.zeros_like(owed)
+    unpaid = np.zeros_like(owed)
+    delivery = np.zeros((len(countries), n_t))
+    price = np.zeros(len(years))
+    for c, pct in x.shares_pct.items():
+        owed[countries.index(c)] = pct / 100.0 * total_owed
+    b = getattr(m, "exchange", None)
+    if b is None:  # fuel: a payment, booked as paid in full
+        paid = owed.copy()
+    else:
+        d = sol.array(b.delivery, (len(list(b.winter)),))
+        for (c, t), v in zip(b.winter, d, strict=True):
+            delivery[countries.index(c), t] = v
+        u = sol.array(b.unpaid, (len(list(b.years)),))
+        for y, v in zip(b.years, u, strict=True):
+            for c, pct in x.shares_pct.items():
+                unpaid[countries.index(c), years.index(y)] = pct / 100.0 * v
+        for i, y in enumerate(years):
+            paid[:, i] = delivery[:, ctx.steps_of_year(y)].sum(axis=1)
+        # the dual of the owed row: what one more GWh owed costs the basin (USD/MWh)
+        duals = sol.row_duals(b.owed, (len(list(b.years)),))
+        for y, v in zip(b.years, duals, strict=True):
+            price[years.index(y)] = -v / (ctx.year_discount(y) * MUSD_PER_GWH_PER_USD_MWH)
+    attrs = {
+        "upstream_reservoir": x.upstream_reservoir,
+        "upstream_country": ctx.basin.nodes[x.upstream_reservoir].country,
+        "compensation": x.compensation,
+        "gwh_per_hm3": float(x.gwh_per_hm3),
+        "price_usd_per_mwh": float(x.price_usd_per_mwh),
+    }
+    return {
+        "exchange_summer_release": xr.DataArray(summer, dims=("year",)),
+        "exchange_own_release": xr.DataArray(own, dims=("year",)),
+        "exchange_owed": xr.DataArray(owed, dims=("country", "year"), attrs=attrs),
+        "exchange_paid": xr.DataArray(paid, dims=("country", "year")),
+        "exchange_unpaid": xr.DataArray(unpaid, dims=("country", "year")),
+        "exchange_delivery": xr.DataArray(delivery, dims=("country", "time")),
+        "exchange_compensation_price": xr.DataArray(price, dims=("year",)),
+    }

@@ -1,0 +1,195 @@
+"""The water-for-energy exchange on a hand-solved two-country basin (discount rate 0).
+
+Two months of 2030: January is the "winter", February the "summer" of the agreement::
+
+    R (KG, 100 hm3 at the start, no inflow, end free) --> H (KG plant) --> D (UZ) --> O
+                                                                 \\-------------------> O
+
+H makes g = 0.002725 * 0.9 * 50 = 0.122625 GWh per hm3 for E_KG (thermal at 100 USD/MWh,
+demand 20 GWh in January and 10 in February). D (Uzbekistan) values 60 hm3 in February at
+0.05 USD/m3. E_UZ has no demand and thermal at 150 USD/MWh. Energy is worth the same in both
+months in Kyrgyzstan, so without the exchange February gets D's 60 hm3 and January the 40 left.
+
+The exchange: Kyrgyzstan needs 20 hm3 in summer for itself; UZ pays 0.2 GWh per hm3 above
+that, delivered in January. Delivering 1 GWh costs UZ 150 USD/MWh of thermal and saves
+Kyrgyz thermal at 100: the basin pays 50 USD/MWh, i.e. 0.2 * 50 = 10 USD per 1000 m3
+= 0.01 USD/m3 of extra summer release, far below D's 0.05: the releases stay the same, UZ
+delivers 0.2 * (60 - 20) = 8 GWh in January.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model_factory import energy_table, link, make_basin, node, run, with_months
+from nexusmodel.basin.basin import Policy
+from nexusmodel.errors import InputError
+from nexusmodel.model import ModelOptions, build_model
+from nexusmodel.scenario.schema import WaterEnergyExchange
+
+TOL = 1e-6
+G = 0.002725 * 0.9 * 50.0  # GWh per hm3 through H
+
+
+def two_countries(**exchange: object):
+    nodes = [
+        node(
+            "R",
+            "reservoir",
+            country="KG",
+            capacity_hm3=1000.0,
+            initial_storage_hm3=100.0,
+            end_storage="free",
+        ),
+        node(
+            "H",
+            "hydropower",
+            country="KG",
+            installed_mw=100.0,
+            efficiency=0.9,
+            max_turbine_flow_m3s=100.0,
+            head_m=50.0,
+            energy_system="E_KG",
+        ),
+        node(
+            "D",
+            "demand",
+            country="UZ",
+            monthly_demand_hm3=[0.0] * 12,
+            benefit_segments=[{"share": 1.0, "value_usd_per_m3": 0.05}],
+        ),
+        node("O", "sink", country="UZ"),
+        node("E_KG", "energy_system", country="KG", thermal_capacity_mw=1000.0),
+        node("E_UZ", "energy_system", country="UZ", thermal_capacity_mw=1000.0),
+    ]
+    links = [link("R", "H"), link("H", "D"), link("H", "O"), link("D", "O")]
+    energy = pd.concat(
+        [
+            energy_table("E_KG", [20.0, 10.0] + [0.0] * 10, 100.0),
+            energy_table("E_UZ", 0.0, 150.0),
+        ]
+    )
+    basin = make_basin(nodes, links, energy=energy)
+    basin = with_months(basin, 2, {}, demand_hm3={"D": [0.0, 60.0]})
+    if exchange:
+        terms = {
+            "upstream_reservoir": "R",
+            "summer_months": [2],
+            "winter_months": [1],
+            "own_summer_release_hm3": 20.0,
+            "gwh_per_hm3": 0.2,
+            "shares_pct": {"UZ": 100.0},
+            **exchange,
+        }
+        basin = basin.with_policy(Policy(exchange=WaterEnergyExchange.model_validate(terms)))
+    return basin
+
+
+def test_without_the_exchange_february_serves_d_and_january_gets_the_rest():
+    r = run(two_countries())
+    np.testing.assert_allclose(r.at("release", "R"), [40.0, 60.0], atol=TOL)
+    np.testing.assert_allclose(r.ds["thermal"].sel(country="UZ"), [0.0, 0.0], atol=TOL)
+    assert "exchange_owed" not in r.ds
+
+
+def test_hard_exchange_delivers_what_is_owed_and_prices_it_at_the_cost_difference():
+    r = run(two_countries())
+    x = run(two_countries(hard=True))
+    # releases unchanged: 0.01 USD/m3 of compensation < 0.05 USD/m3 at D
+    np.testing.assert_allclose(x.at("release", "R"), [40.0, 60.0], atol=TOL)
+    owed = 0.2 * (60.0 - 20.0)  # 8 GWh
+    assert float(x.ds["exchange_summer_release"].sel(year=2030)) == pytest.approx(60.0)
+    assert float(x.ds["exchange_own_release"].sel(year=2030)) == pytest.approx(20.0)
+    assert float(x.ds["exchange_owed"].sel(country="UZ", year=2030)) == pytest.approx(owed)
+    assert float(x.ds["exchange_paid"].sel(country="UZ", year=2030)) == pytest.approx(owed)
+    assert float(x.ds["exchange_owed"].sel(country="KG", year=2030)) == 0.0
+    np.testing.assert_allclose(x.ds["exchange_delivery"].sel(country="UZ"), [owed, 0.0], atol=TOL)
+    # UZ burns 8 GWh in January; Kyrgyz thermal falls by 8 GWh:
+    # January 20 - 40 g - 8, February 10 - 60 g
+    np.testing.assert_allclose(x.ds["thermal"].sel(country="UZ"), [owed, 0.0], atol=TOL)
+    np.testing.assert_allclose(
+        x.ds["thermal"].sel(country="KG"), [20.0 - 40.0 * G - owed, 10.0 - 60.0 * G], atol=TOL
+    )
+    # the basin pays 8 GWh * (150 - 100) USD/MWh = 0.4 MUSD
+    assert x.report.objective_musd == pytest.approx(r.report.objective_musd - 0.4, abs=TOL)
+    # objective by hand: D 60 * 0.05 = 3; thermal KG 0.1 * (30 - 100 g - 8), UZ 0.15 * 8;
+    # turbine tie-breaker 1e-4 USD/m3 on the 100 hm3
+    expected = 3.0 - 0.1 * (30.0 - 100.0 * G - owed) - 0.15 * owed + 1e-4 * 100.0
+    assert x.report.objective_musd == pytest.approx(expected, abs=TOL)
+    # one more GWh owed costs the basin 150 - 100 = 50 USD/MWh
+    assert float(x.ds["exchange_compensation_price"].sel(year=2030)) == pytest.approx(50.0)
+    # prices: UZ electricity in January is now its thermal cost, 150 USD/MWh
+    np.testing.assert_allclose(x.ds["energy_price"].sel(country="UZ")[0], 150.0, atol=TOL)
+    np.testing.assert_allclose(x.ds["energy_price"].sel(country="KG"), [100.0, 100.0], atol=TOL)
+    # the price effect of the own need: 1 hm3 more for Kyrgyzstan's own summer need is
+    # 0.2 GWh less owed, 0.2 * 50 USD/MWh = 0.01 MUSD more for the basin
+    y = run(two_countries(hard=True, own_summer_release_hm3=21.0))
+    assert y.report.objective_musd == pytest.approx(x.report.objective_musd + 0.01, abs=TOL)
+
+
+@pytest.mark.parametrize(("price", "delivered"), [(30.0, 0.0), (80.0, 8.0)])
+def test_soft_exchange_pays_the_cheaper_of_delivery_and_the_agreed_price(price, delivered):
+    """Soft: an unpaid MWh costs the agreed price. Below the 50 USD/MWh that delivering
+    costs the basin, nothing is delivered; above it, all 8 GWh are."""
+    r = run(two_countries())
+    x = run(two_countries(hard=False, price_usd_per_mwh=price))
+    owed = 8.0
+    assert float(x.ds["exchange_paid"].sel(country="UZ", year=2030)) == pytest.approx(
+        delivered, abs=TOL
+    )
+    assert float(x.ds["exchange_unpaid"].sel(country="UZ", year=2030)) == pytest.approx(
+        owed - delivered, abs=TOL
+    )
+    cost = min(price, 50.0) * owed / 1000.0  # MUSD
+    assert x.report.objective_musd == pytest.approx(r.report.objective_musd - cost, abs=TOL)
+    assert float(x.ds["exchange_compensation_price"].sel(year=2030)) == pytest.approx(
+        min(price, 50.0)
+    )
+
+
+def test_own_need_as_a_share_of_the_release():
+    """own need = 50 % of the year's 100 hm3 = 50 hm3: 0.2 * (60 - 50) = 2 GWh owed."""
+    x = run(two_countries(own_summer_release_hm3=None, own_summer_share_pct=50.0))
+    np.testing.assert_allclose(x.at("release", "R"), [40.0, 60.0], atol=TOL)
+    assert float(x.ds["exchange_own_release"].sel(year=2030)) == pytest.approx(50.0)
+    assert float(x.ds["exchange_paid"].sel(country="UZ", year=2030)) == pytest.approx(2.0)
+
+
+def test_fuel_compensation_is_a_transfer_owed_and_paid():
+    r = run(two_countries())
+    x = run(two_countries(compensation="fuel", price_usd_per_mwh=24.0))
+    assert x.report.objective_musd == pytest.approx(r.report.objective_musd, abs=TOL)
+    assert float(x.ds["exchange_owed"].sel(country="UZ", year=2030)) == pytest.approx(8.0)
+    assert float(x.ds["exchange_paid"].sel(country="UZ", year=2030)) == pytest.approx(8.0)
+    np.testing.assert_allclose(x.ds["exchange_delivery"], 0.0)
+
+
+def test_exchange_with_a_missing_place_is_an_input_error():
+    basin = two_countries(upstream_reservoir="H")
+    with pytest.raises(InputError, match="upstream_reservoir.*'H': not a reservoir"):
+        build_model(basin, ModelOptions(discount_rate=0.0))
+    basin = two_countries(shares_pct={"TJ": 100.0})
+    with pytest.raises(InputError, match="shares_pct.*'TJ' has no energy system"):
+        build_model(basin, ModelOptions(discount_rate=0.0))
+
+
+@pytest.mark.parametrize(
+    ("terms", "message"),
+    [
+        ({"shares_pct": {"UZ": 60, "KZ": 30}}, "sum to 90"),
+        ({"own_summer_share_pct": 50}, "exactly one of"),
+        ({"winter_months": ["Feb"], "summer_months": ["Feb"]}, "both summer_months"),
+        ({"hard": False}, "soft exchange"),
+    ],
+)
+def test_exchange_terms_are_checked(terms, message):
+    base = {
+        "upstream_reservoir": "R",
+        "own_summer_release_hm3": 20.0,
+        "gwh_per_hm3": 0.2,
+        "shares_pct": {"UZ": 100.0},
+    }
+    with pytest.raises(ValueError, match=message):
+        WaterEnergyExchange.model_validate({**base, **terms})
