@@ -33,7 +33,7 @@ TOL = 1e-6
 G = 0.002725 * 0.9 * 50.0  # GWh per hm3 through H
 
 
-def two_countries(**exchange: object):
+def two_countries(uz_thermal_mw: float = 1000.0, uz_import_mw: float = 0.0, **exchange: object):
     nodes = [
         node(
             "R",
@@ -62,13 +62,19 @@ def two_countries(**exchange: object):
         ),
         node("O", "sink", country="UZ"),
         node("E_KG", "energy_system", country="KG", thermal_capacity_mw=1000.0),
-        node("E_UZ", "energy_system", country="UZ", thermal_capacity_mw=1000.0),
+        node(
+            "E_UZ",
+            "energy_system",
+            country="UZ",
+            thermal_capacity_mw=uz_thermal_mw,
+            import_capacity_mw=uz_import_mw,
+        ),
     ]
     links = [link("R", "H"), link("H", "D"), link("H", "O"), link("D", "O")]
     energy = pd.concat(
         [
             energy_table("E_KG", [20.0, 10.0] + [0.0] * 10, 100.0),
-            energy_table("E_UZ", 0.0, 150.0),
+            energy_table("E_UZ", 0.0, 150.0, import_usd_mwh=120.0),
         ]
     )
     basin = make_basin(nodes, links, energy=energy)
@@ -193,3 +199,34 @@ def test_exchange_terms_are_checked(terms, message):
     }
     with pytest.raises(ValueError, match=message):
         WaterEnergyExchange.model_validate({**base, **terms})
+
+
+# UZ's thermal plants make at most 5 GWh in January (5000 MWh / 744 h); imports at 120 USD/MWh
+UZ_5_GWH_MW = 5000.0 / 744.0
+
+
+def test_deliveries_come_from_the_payers_own_plants():
+    """Only 5 GWh can be delivered, so the summer release is held to 20 + 5 / 0.2 = 45 hm3
+    (D gets 45, January 55). Against no exchange: D loses 15 hm3 x 0.05 = 0.75 MUSD, KG
+    burns 5 GWh less (+0.5 MUSD), UZ burns 5 GWh (-0.75 MUSD): -1.0 MUSD. Imports passed on
+    are not compensation."""
+    r = run(two_countries(uz_thermal_mw=UZ_5_GWH_MW, uz_import_mw=1000.0))
+    x = run(two_countries(uz_thermal_mw=UZ_5_GWH_MW, uz_import_mw=1000.0, hard=True))
+    np.testing.assert_allclose(x.at("release", "R"), [55.0, 45.0], atol=TOL)
+    np.testing.assert_allclose(x.ds["exchange_delivery"].sel(country="UZ"), [5.0, 0.0], atol=TOL)
+    np.testing.assert_allclose(x.ds["imports"].sel(country="UZ"), [0.0, 0.0], atol=TOL)
+    assert x.report.objective_musd == pytest.approx(r.report.objective_musd - 1.0, abs=TOL)
+
+
+def test_deliveries_may_be_imports_passed_on_when_allowed():
+    """from_own_plants false: UZ imports the 8 GWh at 120 USD/MWh for KG (thermal at 100):
+    the basin pays 8 x 20 USD/MWh = 0.16 MUSD, and the summer release stays 60 hm3."""
+    r = run(two_countries(uz_thermal_mw=UZ_5_GWH_MW, uz_import_mw=1000.0))
+    x = run(
+        two_countries(
+            uz_thermal_mw=UZ_5_GWH_MW, uz_import_mw=1000.0, hard=True, from_own_plants=False
+        )
+    )
+    np.testing.assert_allclose(x.at("release", "R"), [40.0, 60.0], atol=TOL)
+    np.testing.assert_allclose(x.ds["imports"].sel(country="UZ"), [8.0, 0.0], atol=TOL)
+    assert x.report.objective_musd == pytest.approx(r.report.objective_musd - 0.16, abs=TOL)

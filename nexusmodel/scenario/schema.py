@@ -349,7 +349,9 @@ class WaterEnergyExchange(Spec):
     per hm3: in electricity delivered in ``winter_months`` of the same calendar year, or in
     fuel worth ``price_usd_per_mwh`` per MWh-equivalent. ``hard``: the compensation must be
     paid; soft: each unpaid MWh costs ``price_usd_per_mwh`` (the agreement's price).
-    ``max_delivery_mw`` caps each downstream country's deliveries (none: no cap).
+    ``max_delivery_mw`` caps each downstream country's deliveries (none: no cap);
+    ``from_own_plants``: deliveries come from the payer's own thermal plants (at most its
+    thermal generation of the step), not from imports passed on.
     """
 
     upstream_reservoir: str
@@ -363,6 +365,7 @@ class WaterEnergyExchange(Spec):
     shares_pct: dict[str, NonNeg] = Field(min_length=1)  # downstream country -> share
     hard: Flag = True
     max_delivery_mw: NonNeg | None = None
+    from_own_plants: Flag = True  # deliveries at most the payer's own thermal generation
 
     @model_validator(mode="after")
     def _consistent(self) -> WaterEnergyExchange:

@@ -12,8 +12,10 @@ with summer and winter steps in the model, with electricity compensation::
     sum_{t in W_y} d[c,t]  =  share_c * sum_c' sum_{t in W_y} d[c',t]      (each c but the last)
     own_y = V * covered_share(y)   or   own_y = s * sum_{t in y} R[t]
 
-``d[c,t]`` (GWh, >= 0; at most ``max_delivery_mw`` x hours) is electricity from downstream
-country c to the upstream one in winter step t: through the contract's ``energy_terms`` hook
+``d[c,t]`` (GWh, >= 0; at most ``max_delivery_mw`` x hours; with ``from_own_plants``, at
+most c's thermal generation of the step: the agreement's power comes from the payer's own
+plants, not from imports passed on) is electricity from downstream country c to the
+upstream one in winter step t: through the contract's ``energy_terms`` hook
 it enters the upstream system's balance (+) and leaves c's (-). ``unpaid`` is fixed at 0 when
 the exchange is hard, and costs ``price_usd_per_mwh`` per MWh (discounted at the year's first
 step) when it is soft: the agreement's price. The row is a floor: what is owed is
@@ -176,6 +178,15 @@ def _block(m: pyo.ConcreteModel, ctx: BuildContext) -> pyo.Block | None:
         return linear(coefs, [b.delivery[p, t] for t in steps for p in parties]) == 0.0
 
     b.split = pyo.Constraint(b.split_keys, rule=shares)
+    thermal = getattr(getattr(m, "energy_system", None), "thermal", None)
+    b.own_plants = pyo.ConstraintList()
+    if x.from_own_plants and thermal is not None:
+        systems = system_of_country(ctx)
+        for c, t in b.winter:
+            # d[c,t] <= thermal[c,t]: what c delivers, its own plants make  (GWh)
+            b.own_plants.add(
+                linear([1.0, -1.0], [b.delivery[c, t], thermal[systems[c], t]]) <= 0.0
+            )
     return b
 
 
