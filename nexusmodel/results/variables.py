@@ -123,26 +123,4 @@ VARIABLES: dict[str, Variable] = {
     "water_balance_residual": Variable(
         ("node", "time"), "hm3", "inflows minus outflows minus storage change, after the solve"
     ),
-    # the water-for-energy exchange (model.components.exchange), when a scenario sets one
-    "exchange_summer_release": Variable(
-        ("year",), "hm3", "summer release of the exchange's upstream reservoir"
-    ),
-    "exchange_own_release": Variable(
-        ("year",), "hm3", "summer release the upstream country needs for itself"
-    ),
-    "exchange_owed": Variable(
-        ("country", "year"), "GWh", "compensation owed for the extra summer release"
-    ),
-    "exchange_paid": Variable(
-        ("country", "year"), "GWh", "compensation paid (electricity delivered or fuel)"
-    ),
-    "exchange_unpaid": Variable(
-        ("country", "year"), "GWh", "compensation not paid (soft exchange, at its price)"
-    ),
-    "exchange_delivery": Variable(
-        ("country", "time"), "GWh", "winter electricity delivered to the upstream country"
-    ),
-    "exchange_compensation_price": Variable(
-        ("year",), "USD/MWh", "cost to the basin of one more GWh of compensation owed (dual)"
-    ),
 }

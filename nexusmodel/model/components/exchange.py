@@ -53,6 +53,22 @@ FIELD = "scenario policy.water_energy_exchange"
 MUSD_PER_GWH_PER_USD_MWH = 1e-3
 
 
+#: the exchange's results (only when a scenario sets one, so not in
+#: :data:`nexusmodel.results.variables.VARIABLES`): name -> (units, long name)
+VARIABLES = {
+    "exchange_summer_release": ("hm3", "summer release of the exchange's upstream reservoir"),
+    "exchange_own_release": ("hm3", "summer release the upstream country needs for itself"),
+    "exchange_owed": ("GWh", "compensation owed for the extra summer release"),
+    "exchange_paid": ("GWh", "compensation paid (electricity delivered or fuel)"),
+    "exchange_unpaid": ("GWh", "compensation not paid (soft exchange, at its price)"),
+    "exchange_delivery": ("GWh", "winter electricity delivered to the upstream country"),
+    "exchange_compensation_price": (
+        "USD/MWh",
+        "cost to the basin of one more GWh of compensation owed (dual)",
+    ),
+}
+
+
 def spec(ctx: BuildContext) -> Any:
     """The scenario's exchange (a :class:`~nexusmodel.scenario.schema.WaterEnergyExchange`)
     or None."""
@@ -184,9 +200,7 @@ def _block(m: pyo.ConcreteModel, ctx: BuildContext) -> pyo.Block | None:
         systems = system_of_country(ctx)
         for c, t in b.winter:
             # d[c,t] <= thermal[c,t]: what c delivers, its own plants make  (GWh)
-            b.own_plants.add(
-                linear([1.0, -1.0], [b.delivery[c, t], thermal[systems[c], t]]) <= 0.0
-            )
+            b.own_plants.add(linear([1.0, -1.0], [b.delivery[c, t], thermal[systems[c], t]]) <= 0.0)
     return b
 
 
@@ -288,7 +302,7 @@ def extract(
         "gwh_per_hm3": float(x.gwh_per_hm3),
         "price_usd_per_mwh": float(x.price_usd_per_mwh),
     }
-    return {
+    out = {
         "exchange_summer_release": xr.DataArray(summer, dims=("year",)),
         "exchange_own_release": xr.DataArray(own, dims=("year",)),
         "exchange_owed": xr.DataArray(owed, dims=("country", "year"), attrs=attrs),
@@ -297,3 +311,6 @@ def extract(
         "exchange_delivery": xr.DataArray(delivery, dims=("country", "time")),
         "exchange_compensation_price": xr.DataArray(price, dims=("year",)),
     }
+    for name, (units, long_name) in VARIABLES.items():
+        out[name].attrs.update(units=units, long_name=long_name)
+    return out
