@@ -92,3 +92,19 @@ def test_who_gains_and_who_pays_by_hand():
     assert table.loc["KG", f"{TRANSFER}_musd"] == pytest.approx(0.192, abs=TOL)
     assert table.loc["UZ", f"{TRANSFER}_musd"] == pytest.approx(-0.192, abs=TOL)
     assert table.loc["UZ", "net_benefit_musd"] == pytest.approx(3.0 - 0.192, abs=TOL)
+
+
+def test_compare_puts_the_ledgers_side_by_side():
+    """Without a basin to find (results made in memory) the money is NaN; water and
+    electricity come from the results alone."""
+    import numpy as np
+
+    from nexusmodel.comparison import ledger_table
+
+    runs = [run(two_countries()), run(two_countries(hard=True))]
+    table = ledger_table(["none", "exchange"], [r.ds for r in runs])
+    assert list(table.columns) == ["none", "exchange"]
+    assert table.loc[("UZ", "exchange_delivered_gwh_per_yr"), "exchange"] == pytest.approx(8.0)
+    assert table.loc[("UZ", "exchange_delivered_gwh_per_yr"), "none"] == 0.0
+    assert table.loc[("UZ", "water_received_km3_per_yr"), "none"] == pytest.approx(0.1)
+    assert np.isnan(table.loc[("UZ", "net_benefit_musd"), "none"])
