@@ -29,7 +29,11 @@ results give what is owed and the ledgers (:mod:`nexusmodel.results.ledgers`) bo
 in full.
 
 Rows are kept as built when a model is pushed to other years in place
-(:mod:`nexusmodel.solve.lpdata`), as the withdrawal limits are.
+(:mod:`nexusmodel.solve.lpdata`), as the withdrawal limits are. The exchange binds the
+whole year in ``optimize``; a rolling window binds the parts of each year it holds, and a
+month-by-month simulation (no window holds a summer and a winter) cannot bind it: the
+results show what is owed (``exchange_owed``, from the whole run's releases) against what
+was paid (``exchange_paid``).
 """
 
 from __future__ import annotations
