@@ -188,8 +188,9 @@ def electricity_ledger(ds: xr.Dataset, basin: Basin | None = None) -> pd.DataFra
             for y in years:
                 if y not in ds["year"].values:
                     continue
-                owed = float(ds["exchange_owed"].sel(country=c, year=y))
-                paid = float(ds["exchange_paid"].sel(country=c, year=y))
+                # NaN where a cube's scenario has no exchange
+                owed = float(np.nan_to_num(ds["exchange_owed"].sel(country=c, year=y)))
+                paid = float(np.nan_to_num(ds["exchange_paid"].sel(country=c, year=y)))
                 for country, sign in ((str(c), 1.0), (upstream, -1.0)):
                     if country not in names:
                         continue
@@ -255,9 +256,9 @@ def _transfers(ds: xr.Dataset, year: int | None = None) -> dict[str, float]:
         for y in ds["year"].values.tolist():
             if year is not None and y != year:
                 continue
-            gwh = float(ds["exchange_unpaid"].sel(country=c, year=y))
+            gwh = float(np.nan_to_num(ds["exchange_unpaid"].sel(country=c, year=y)))
             if kind == "fuel":
-                gwh += float(ds["exchange_paid"].sel(country=c, year=y))
+                gwh += float(np.nan_to_num(ds["exchange_paid"].sel(country=c, year=y)))
             money = gwh * value * year_disc.get(int(y), 1.0)
             out[str(c)] = out.get(str(c), 0.0) - money
             out[upstream] = out.get(upstream, 0.0) + money
