@@ -108,3 +108,31 @@ def test_compare_puts_the_ledgers_side_by_side():
     assert table.loc[("UZ", "exchange_delivered_gwh_per_yr"), "none"] == 0.0
     assert table.loc[("UZ", "water_received_km3_per_yr"), "none"] == pytest.approx(0.1)
     assert np.isnan(table.loc[("UZ", "net_benefit_musd"), "none"])
+
+
+def test_syr_darya_one_year_parts_sum_to_the_basin_and_water_balances():
+    """One year of the shipped exchange scenario: every part of every country adds up to the
+    basin's, and what the countries pass on is what their neighbours receive."""
+    from nexusmodel.run import run_scenario
+    from nexusmodel.scenario import load_scenario
+    from scenario_helpers import SCENARIOS
+
+    scenario = load_scenario(SCENARIOS / "water_energy_exchange.yaml").with_horizon(1)
+    result = run_scenario(scenario)
+    ds, basin = result.results, result.model.context.basin
+    by_country = net_benefit_by_country(ds, basin)
+    parts = net_benefit_parts(ds, basin)
+    for part in (*BENEFIT_PARTS, *PENALTY_PARTS):
+        assert by_country[part].sum() == pytest.approx(parts[part], rel=1e-9, abs=1e-6), part
+    assert by_country["net_benefit_musd"].sum() == pytest.approx(
+        ds.attrs["net_benefit_musd"], rel=1e-9
+    )
+    assert set(by_country.index) == {"KG", "UZ", "TJ", "KZ"}
+    water = water_ledger(ds)
+    assert water["received_km3"].sum() == pytest.approx(water["passed_km3"].sum())
+    # Kyrgyzstan, the headwater country, receives nothing and passes on most of the Naryn
+    kg = water[water["country"] == "KG"]
+    assert kg["received_km3"].sum() == 0.0 and kg["passed_km3"].sum() > 10.0
+    energy = electricity_ledger(ds, basin)
+    paid = energy["compensation_paid_gwh"].groupby(level="country").sum()
+    assert paid.sum() == pytest.approx(0.0, abs=1e-6)  # what KZ and UZ pay, KG receives
