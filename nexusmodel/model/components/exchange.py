@@ -204,7 +204,11 @@ def _block(m: pyo.ConcreteModel, ctx: BuildContext) -> pyo.Block | None:
         systems = system_of_country(ctx)
         for c, t in b.winter:
             # d[c,t] <= thermal[c,t]: what c delivers, its own plants make  (GWh)
-            b.own_plants.add(linear([1.0, -1.0], [b.delivery[c, t], thermal[systems[c], t]]) <= 0.0)
+            own = thermal[systems[c], t]
+            if isinstance(thermal, pyo.Var):
+                b.own_plants.add(linear([1.0, -1.0], [b.delivery[c, t], own]) <= 0.0)
+            else:  # an expression (a power system of generators)
+                b.own_plants.add(b.delivery[c, t] - own <= 0.0)
     return b
 
 
