@@ -198,18 +198,37 @@ def _block(m: pyo.ConcreteModel, ctx: BuildContext) -> pyo.Block | None:
         return linear(coefs, [b.delivery[p, t] for t in steps for p in parties]) == 0.0
 
     b.split = pyo.Constraint(b.split_keys, rule=shares)
-    thermal = getattr(getattr(m, "energy_system", None), "thermal", None)
-    b.own_plants = pyo.ConstraintList()
-    if x.from_own_plants and thermal is not None:
-        systems = system_of_country(ctx)
-        for c, t in b.winter:
-            # d[c,t] <= thermal[c,t]: what c delivers, its own plants make  (GWh)
-            own = thermal[systems[c], t]
-            if isinstance(thermal, pyo.Var):
-                b.own_plants.add(linear([1.0, -1.0], [b.delivery[c, t], own]) <= 0.0)
-            else:  # an expression (a power system of generators)
-                b.own_plants.add(b.delivery[c, t] - own <= 0.0)
+    b.own_plants = pyo.ConstraintList()  # filled by energy_terms (see _own_plants)
     return b
+
+
+#: generator kinds that burn fuel (the power system contract's ``thermal``)
+FOSSIL_KINDS = ("gas", "coal", "chp", "oil")
+
+
+def own_generation(m: pyo.ConcreteModel, ctx: BuildContext, system: str, t: int) -> list[object]:
+    """The fossil generation variables of energy system ``system`` in step t (GWh): its
+    aggregate ``thermal`` and, with a power system of generators, their fossil outputs."""
+    out: list[object] = []
+    thermal = getattr(getattr(m, "energy_system", None), "thermal", None)
+    if thermal is not None:
+        out.append(thermal[system, t])
+    generators = getattr(m, "generators", None)
+    for g in getattr(ctx.basin.spec, "generators", None) or []:
+        if generators is not None and g.kind in FOSSIL_KINDS and g.energy_system == system:
+            out.append(generators.output[g.id, t])
+    return out
+
+
+def _own_plants(m: pyo.ConcreteModel, ctx: BuildContext, b: pyo.Block) -> None:
+    """d[c,t] <= c's fossil generation in t (GWh), once the energy systems' variables exist
+    (the energy balance asks for the energy terms after making them)."""
+    if not spec(ctx).from_own_plants or len(b.own_plants) or not hasattr(m, "energy_system"):
+        return
+    systems = system_of_country(ctx)
+    for c, t in b.winter:
+        own = own_generation(m, ctx, systems[c], t)
+        b.own_plants.add(linear([1.0] + [-1.0] * len(own), [b.delivery[c, t], *own]) <= 0.0)
 
 
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
@@ -226,6 +245,7 @@ def energy_terms(
     b = _block(m, ctx)
     if b is None:
         return {}
+    _own_plants(m, ctx, b)
     systems = system_of_country(ctx)
     upstream = systems[upstream_country(ctx)]
     out: dict[tuple[str, int], list[tuple[float, object]]] = {}
