@@ -33,7 +33,12 @@ TOL = 1e-6
 G = 0.002725 * 0.9 * 50.0  # GWh per hm3 through H
 
 
-def two_countries(uz_thermal_mw: float = 1000.0, uz_import_mw: float = 0.0, **exchange: object):
+def two_countries(
+    uz_thermal_mw: float = 1000.0,
+    uz_import_mw: float = 0.0,
+    uz_demand_gwh: float = 0.0,
+    **exchange: object,
+):
     nodes = [
         node(
             "R",
@@ -74,7 +79,7 @@ def two_countries(uz_thermal_mw: float = 1000.0, uz_import_mw: float = 0.0, **ex
     energy = pd.concat(
         [
             energy_table("E_KG", [20.0, 10.0] + [0.0] * 10, 100.0),
-            energy_table("E_UZ", 0.0, 150.0, import_usd_mwh=120.0),
+            energy_table("E_UZ", uz_demand_gwh, 150.0, import_usd_mwh=120.0),
         ]
     )
     basin = make_basin(nodes, links, energy=energy)
@@ -126,13 +131,23 @@ def test_hard_exchange_delivers_what_is_owed_and_prices_it_at_the_cost_differenc
     assert x.report.objective_musd == pytest.approx(expected, abs=TOL)
     # one more GWh owed costs the basin 150 - 100 = 50 USD/MWh
     assert float(x.ds["exchange_compensation_price"].sel(year=2030)) == pytest.approx(50.0)
-    # prices: UZ electricity in January is now its thermal cost, 150 USD/MWh
-    np.testing.assert_allclose(x.ds["energy_price"].sel(country="UZ")[0], 150.0, atol=TOL)
+    # Kyrgyz electricity stays at its thermal cost (thermal still runs)
     np.testing.assert_allclose(x.ds["energy_price"].sel(country="KG"), [100.0, 100.0], atol=TOL)
+    # (UZ's price is degenerate here: with no demand of its own, its thermal is tied to the
+    # deliveries; test_uzbek_price_is_its_thermal_cost gives it a demand)
     # the price effect of the own need: 1 hm3 more for Kyrgyzstan's own summer need is
     # 0.2 GWh less owed, 0.2 * 50 USD/MWh = 0.01 MUSD more for the basin
     y = run(two_countries(hard=True, own_summer_release_hm3=21.0))
     assert y.report.objective_musd == pytest.approx(x.report.objective_musd + 0.01, abs=TOL)
+
+
+def test_uzbek_price_is_its_thermal_cost():
+    """With 5 GWh of demand of its own, UZ burns 5 + 8 GWh in January: one GWh more or less
+    of its demand is one of thermal, 150 USD/MWh."""
+    x = run(two_countries(uz_demand_gwh=5.0, hard=True))
+    np.testing.assert_allclose(x.ds["thermal"].sel(country="UZ"), [13.0, 5.0], atol=TOL)
+    np.testing.assert_allclose(x.ds["energy_price"].sel(country="UZ"), [150.0, 150.0], atol=TOL)
+    assert float(x.ds["exchange_compensation_price"].sel(year=2030)) == pytest.approx(50.0)
 
 
 @pytest.mark.parametrize(("price", "delivered"), [(30.0, 0.0), (80.0, 8.0)])
