@@ -245,3 +245,21 @@ def test_deliveries_may_be_imports_passed_on_when_allowed():
     np.testing.assert_allclose(x.at("release", "R"), [40.0, 60.0], atol=TOL)
     np.testing.assert_allclose(x.ds["imports"].sel(country="UZ"), [8.0, 0.0], atol=TOL)
     assert x.report.objective_musd == pytest.approx(r.report.objective_musd - 0.16, abs=TOL)
+
+
+def test_a_scenario_file_naming_a_wrong_reservoir_is_named_in_the_error(tmp_path):
+    from nexusmodel.run import run_scenario
+    from nexusmodel.scenario import load_scenario
+    from scenario_helpers import SCENARIOS
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        f"# Does a wrong reservoir give a clear error?\nextends: {SCENARIOS / 'water_energy_exchange.yaml'}\n"
+        "policy:\n  water_energy_exchange:\n    upstream_reservoir: R_NOPE\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        run_scenario(load_scenario(path).with_horizon(1))
+    text = str(err.value)
+    assert "bad.yaml: policy.water_energy_exchange.upstream_reservoir" in text
+    assert "'R_NOPE': not a reservoir" in text

@@ -53,7 +53,6 @@ from nexusmodel.model.context import BuildContext, Term
 from nexusmodel.model.expr import linear
 
 NAME = "exchange"
-FIELD = "scenario policy.water_energy_exchange"
 MUSD_PER_GWH_PER_USD_MWH = 1e-3
 
 
@@ -89,6 +88,14 @@ def upstream_country(ctx: BuildContext) -> str:
     return ctx.basin.nodes[spec(ctx).upstream_reservoir].country
 
 
+def _where(ctx: BuildContext, key: str) -> str:
+    """``<scenario file>: policy.water_energy_exchange.<key>`` (the file that set it)."""
+    dotted = f"policy.water_energy_exchange.{key}"
+    origin = getattr(ctx.basin, "settings_origin", {}) or {}
+    files = [p for k, p in origin.items() if k == dotted or k.startswith(dotted + ".")]
+    return f"{files[0]}: {dotted}" if files else f"scenario {dotted}"
+
+
 def check(ctx: BuildContext) -> None:
     """The exchange's places exist: a reservoir upstream, an energy system in every party."""
     x = spec(ctx)
@@ -97,7 +104,7 @@ def check(ctx: BuildContext) -> None:
     if not isinstance(node, ReservoirNode):
         problems.append(
             Problem(
-                f"{FIELD}.upstream_reservoir",
+                _where(ctx, "upstream_reservoir"),
                 f"= {x.upstream_reservoir!r}: not a reservoir of the basin",
                 "name a reservoir node id, e.g. R_TOK",
             )
@@ -106,7 +113,7 @@ def check(ctx: BuildContext) -> None:
     if node is not None and node.country not in systems:
         problems.append(
             Problem(
-                f"{FIELD}.upstream_reservoir",
+                _where(ctx, "upstream_reservoir"),
                 f"= {x.upstream_reservoir!r}: its country {node.country} has no energy system",
             )
         )
@@ -114,14 +121,17 @@ def check(ctx: BuildContext) -> None:
         if country not in systems:
             problems.append(
                 Problem(
-                    f"{FIELD}.shares_pct",
+                    _where(ctx, f"shares_pct.{country}"),
                     f"country {country!r} has no energy system",
                     f"countries with one: {sorted(systems)}",
                 )
             )
         elif node is not None and country == node.country:
             problems.append(
-                Problem(f"{FIELD}.shares_pct", f"country {country!r} is the upstream country")
+                Problem(
+                    _where(ctx, f"shares_pct.{country}"),
+                    f"country {country!r} is the upstream country",
+                )
             )
     if problems:
         raise InputError(problems, "invalid water-for-energy exchange")
