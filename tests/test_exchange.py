@@ -37,6 +37,7 @@ def two_countries(
     uz_thermal_mw: float = 1000.0,
     uz_import_mw: float = 0.0,
     uz_demand_gwh: float = 0.0,
+    uz_thermal_usd: float = 150.0,
     **exchange: object,
 ):
     nodes = [
@@ -79,7 +80,7 @@ def two_countries(
     energy = pd.concat(
         [
             energy_table("E_KG", [20.0, 10.0] + [0.0] * 10, 100.0),
-            energy_table("E_UZ", uz_demand_gwh, 150.0, import_usd_mwh=120.0),
+            energy_table("E_UZ", uz_demand_gwh, uz_thermal_usd, import_usd_mwh=120.0),
         ]
     )
     basin = make_basin(nodes, links, energy=energy)
@@ -263,3 +264,47 @@ def test_a_scenario_file_naming_a_wrong_reservoir_is_named_in_the_error(tmp_path
     text = str(err.value)
     assert "bad.yaml: policy.water_energy_exchange.upstream_reservoir" in text
     assert "'R_NOPE': not a reservoir" in text
+
+
+# --- with a power system's lines (issue 12's interconnectors, when the schema has them) ----
+
+
+def with_line(basin, capacity_mw: float = 1000.0):
+    """The basin with a line E_UZ -> E_KG (no loss); skipped before the power system merges."""
+    import importlib
+
+    schema = importlib.import_module("nexusmodel.basin.schema")
+    if not hasattr(schema, "InterconnectorSpec"):
+        pytest.skip("no interconnectors in this version (the power system of issue 12)")
+    line = schema.InterconnectorSpec.model_validate(
+        {"id": "L", "from": "E_UZ", "to": "E_KG", "capacity_mw": capacity_mw}
+    )
+    return basin.with_spec(basin.spec.model_copy(update={"interconnectors": [line]}))
+
+
+def test_a_line_carries_the_compensation_once():
+    """UZ thermal at 150 USD/MWh: no trade on the line without the exchange; with it the
+    owed 8 GWh go over the line in January (not also through the exchange's own terms), at
+    a cost to the basin of 8 x (150 - 100) = 0.4 MUSD (plus the 1e-3 USD/MWh tie-breaker)."""
+    r = run(with_line(two_countries()))
+    x = run(with_line(two_countries(hard=True)))
+    np.testing.assert_allclose(
+        r.ds["interconnector_flow"].sel(interconnector="L"), [0, 0], atol=TOL
+    )
+    np.testing.assert_allclose(
+        x.ds["interconnector_flow"].sel(interconnector="L"), [8, 0], atol=TOL
+    )
+    np.testing.assert_allclose(x.ds["exchange_delivery"].sel(country="UZ"), [8, 0], atol=TOL)
+    np.testing.assert_allclose(x.ds["thermal"].sel(country="UZ"), [8, 0], atol=TOL)
+    expected = r.report.objective_musd - 0.4 - 8 * 1e-6
+    assert x.report.objective_musd == pytest.approx(expected, abs=TOL)
+
+
+def test_trade_on_the_line_is_not_compensation():
+    """UZ thermal at 50 USD/MWh, cheaper than KG's 100: the line carries all KG's thermal
+    need as trade (January 20 - 40 g, February 10 - 60 g), but only the 8 GWh owed are paid."""
+    x = run(with_line(two_countries(uz_thermal_usd=50.0, hard=True)))
+    flow = x.ds["interconnector_flow"].sel(interconnector="L").to_numpy()
+    np.testing.assert_allclose(flow, [20 - 40 * G, 10 - 60 * G], atol=TOL)
+    assert float(x.ds["exchange_paid"].sel(country="UZ", year=2030)) == pytest.approx(8.0)
+    assert float(x.ds["exchange_owed"].sel(country="UZ", year=2030)) == pytest.approx(8.0)

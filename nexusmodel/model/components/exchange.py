@@ -23,6 +23,12 @@ step) when it is soft: the agreement's price. The row is a floor: what is owed i
 deliveries beyond it are allowed, and the results show them apart (``exchange_owed`` vs
 ``exchange_paid``). Cap them with ``max_delivery_mw``.
 
+With a power system of lines (``interconnectors``), a payer with a direct line to the
+upstream system delivers over it: ``d[c,t] <=`` what its lines carry there in t (at the
+sending end), and d is not a term of the balances (the lines' flows are); a tie-breaker of
+1e-3 USD/MWh on such d keeps the deliveries at what is owed, the rest of the lines' flow
+being trade. A payer without a direct line delivers through the exchange's own terms.
+
 Fuel compensation is a payment (``price_usd_per_mwh`` per MWh-equivalent) between countries:
 in the basin's objective it is a transfer and changes nothing, so it has no rows here; the
 results give what is owed and the ledgers (:mod:`nexusmodel.results.ledgers`) book it as paid
@@ -209,7 +215,31 @@ def _block(m: pyo.ConcreteModel, ctx: BuildContext) -> pyo.Block | None:
 
     b.split = pyo.Constraint(b.split_keys, rule=shares)
     b.own_plants = pyo.ConstraintList()  # filled by energy_terms (see _own_plants)
+    b.by_lines = pyo.ConstraintList()  # filled by energy_terms (see _by_lines)
     return b
+
+
+#: a tie-breaker on deliveries carried by lines (USD/MWh): none beyond what is owed
+LINE_TIE_USD_PER_MWH = 1e-3
+
+
+def lines_to_upstream(ctx: BuildContext) -> dict[str, list[tuple[str, str]]]:
+    """Payer country -> the direct lines (``interconnectors`` of a power system) that carry
+    its power to the upstream system: [(line id, "forward" or "backward")]. A payer without
+    one delivers through the exchange's own terms in the balances."""
+    x = spec(ctx)
+    systems = system_of_country(ctx)
+    upstream = systems.get(upstream_country(ctx), "")
+    out: dict[str, list[tuple[str, str]]] = {}
+    for c in x.shares_pct:
+        payer = systems.get(c, "")
+        for line in getattr(ctx.basin.spec, "interconnectors", None) or []:
+            ends = (getattr(line, "from_", None), getattr(line, "to", None))
+            if ends == (payer, upstream):
+                out.setdefault(c, []).append((line.id, "forward"))
+            elif ends == (upstream, payer):
+                out.setdefault(c, []).append((line.id, "backward"))
+    return out
 
 
 #: generator kinds that burn fuel (the power system contract's ``thermal``)
@@ -241,6 +271,19 @@ def _own_plants(m: pyo.ConcreteModel, ctx: BuildContext, b: pyo.Block) -> None:
         b.own_plants.add(linear([1.0] + [-1.0] * len(own), [b.delivery[c, t], *own]) <= 0.0)
 
 
+def _by_lines(m: pyo.ConcreteModel, ctx: BuildContext, b: pyo.Block) -> None:
+    """d[c,t] <= what c's direct lines carry to the upstream system in t (GWh, sent), once
+    the lines exist (the energy balance asks for the energy terms after building them)."""
+    lines = getattr(m, "interconnectors", None)
+    carried = lines_to_upstream(ctx)
+    if lines is None or len(b.by_lines) or not carried:
+        return
+    for c, t in b.winter:
+        if c in carried:
+            flows = [getattr(lines, way)[lid, t] for lid, way in carried[c]]
+            b.by_lines.add(linear([1.0] + [-1.0] * len(flows), [b.delivery[c, t], *flows]) <= 0.0)
+
+
 def add_to_model(m: pyo.ConcreteModel, ctx: BuildContext) -> None:
     x = spec(ctx)
     if x is not None:
@@ -256,10 +299,14 @@ def energy_terms(
     if b is None:
         return {}
     _own_plants(m, ctx, b)
+    _by_lines(m, ctx, b)
     systems = system_of_country(ctx)
     upstream = systems[upstream_country(ctx)]
+    carried = lines_to_upstream(ctx)
     out: dict[tuple[str, int], list[tuple[float, object]]] = {}
     for c, t in b.winter:
+        if c in carried:  # the lines' flows are in the balances already
+            continue
         out.setdefault((upstream, t), []).append((1.0, b.delivery[c, t]))
         out.setdefault((systems[c], t), []).append((-1.0, b.delivery[c, t]))
     return out
@@ -279,7 +326,15 @@ def objective(m: pyo.ConcreteModel, ctx: BuildContext) -> object:
     if b is None:
         return linear([], [])
     price = float(spec(ctx).price_usd_per_mwh) * MUSD_PER_GWH_PER_USD_MWH
-    return linear([-price * ctx.year_discount(y) for y in b.years], [b.unpaid[y] for y in b.years])
+    tie = LINE_TIE_USD_PER_MWH * MUSD_PER_GWH_PER_USD_MWH
+    carried = lines_to_upstream(ctx)
+    coefs = [-price * ctx.year_discount(y) for y in b.years]
+    variables = [b.unpaid[y] for y in b.years]
+    for c, t in b.winter:
+        if c in carried:
+            coefs.append(-tie * float(ctx.discount[t]))
+            variables.append(b.delivery[c, t])
+    return linear(coefs, variables)
 
 
 def extract(
