@@ -166,6 +166,7 @@ LEDGER_ITEMS = (
     "compensation_owed_gwh_per_yr",
     "compensation_paid_gwh_per_yr",
     "compensation_transfer_musd",
+    "trade_transfer_musd",
     "net_benefit_musd",
 )
 

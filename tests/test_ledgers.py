@@ -7,10 +7,12 @@ Kyrgyzstan (R, H, E_KG) passes all 100 hm3 of R to Uzbekistan (D, O, E_UZ): 40 i
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from model_factory import run
 from nexusmodel.results.ledgers import (
+    TRADE,
     TRANSFER,
     country_ledger,
     electricity_ledger,
@@ -18,7 +20,7 @@ from nexusmodel.results.ledgers import (
     water_ledger,
 )
 from nexusmodel.results.net_benefit import BENEFIT_PARTS, PENALTY_PARTS, net_benefit_parts
-from test_exchange import G, two_countries
+from test_exchange import G, two_countries, with_line
 
 TOL = 1e-6
 
@@ -136,3 +138,17 @@ def test_syr_darya_one_year_parts_sum_to_the_basin_and_water_balances():
     energy = electricity_ledger(ds, basin)
     paid = energy["compensation_paid_gwh"].groupby(level="country").sum()
     assert paid.sum() == pytest.approx(0.0, abs=1e-6)  # what KZ and UZ pay, KG receives
+
+
+def test_trade_over_a_line_is_paid_at_the_senders_price():
+    """UZ thermal at 50 USD/MWh sends KG its thermal need over the line (January 20 - 40 g,
+    February 10 - 60 g); the 8 GWh owed in January are compensation, the rest trade that KG
+    pays UZ at UZ's price, 50 USD/MWh. The transfers cancel in the basin's total."""
+    x = run(with_line(two_countries(uz_thermal_usd=50.0, hard=True)))
+    basin = x.model.context.basin
+    np.testing.assert_allclose(x.ds["energy_price"].sel(country="UZ"), [50.0, 50.0], atol=TOL)
+    table = net_benefit_by_country(x.ds, basin)
+    traded = (20 - 40 * G - 8) + (10 - 60 * G)  # GWh
+    assert table.loc["UZ", TRADE] == pytest.approx(traded * 0.05, abs=TOL)
+    assert table.loc["KG", TRADE] == pytest.approx(-traded * 0.05, abs=TOL)
+    assert table["net_benefit_musd"].sum() == pytest.approx(x.ds.attrs["net_benefit_musd"], abs=TOL)

@@ -18,7 +18,7 @@ import pandas as pd
 from nexusmodel.indicators import MissingVariableError, co2_emissions, energy_security
 from nexusmodel.report.formatting import esc
 from nexusmodel.report.runs import ReportRun
-from nexusmodel.results.ledgers import TRANSFER, country_ledger
+from nexusmodel.results.ledgers import TRADE, TRANSFER, country_ledger
 
 __all__ = ["COLUMNS", "ledger_frame", "ledgers_section"]
 
@@ -39,6 +39,7 @@ COLUMNS = (
     ("energy_musd", "energy", "MUSD", 0),
     ("other_musd", "other uses and costs", "MUSD", 0),
     (f"{TRANSFER}_musd", "compensation money", "MUSD", 0),
+    (f"{TRADE}_musd", "electricity trade money", "MUSD", 0),
     ("net_benefit_musd", "net benefit", "MUSD", 0),
 )
 DIFFERENCE = ("net_benefit_change_musd", "net benefit vs baseline", "MUSD", 0)
@@ -128,6 +129,7 @@ def ledgers_section(runs: list[ReportRun]) -> str:
         "<p>Each country's water from and to its neighbours (after the losses on the way), "
         "its electricity trade, the compensation of the water-for-energy exchange (owed and "
         "paid; + pays, − receives), and its own net benefit by sector. The countries' net "
-        "benefits add up to the basin's; compensation money moves between them and sums to "
-        "zero.</p>\n" + "\n".join(parts)
+        "benefits add up to the basin's; compensation money and the payments for electricity "
+        "sent over the lines (at the sender's price) move between them and sum to zero.</p>\n"
+        + "\n".join(parts)
     )

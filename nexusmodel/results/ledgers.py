@@ -12,9 +12,11 @@ From a run's results (and the basin it was made with, for the money):
   :func:`electricity_ledger`);
 - **net benefit by sector** (MUSD, discounted as the run): each country's own part of every
   term of :func:`nexusmodel.results.net_benefit.net_benefit_parts` (crops, energy, demand
-  benefit, transport cost, storage value; penalties apart), plus the money the exchange moves
-  between countries (fuel, unpaid compensation settled at the agreed price;
-  ``compensation_transfer``, summing to 0 over the countries; :func:`net_benefit_by_country`).
+  benefit, transport cost, storage value; penalties apart), plus the money that moves
+  between countries: the exchange's (fuel, unpaid compensation settled at the agreed price;
+  ``compensation_transfer``) and, with a power system's lines, electricity traded paid at the
+  sending system's price (``trade_transfer``); each sums to 0 over the countries
+  (:func:`net_benefit_by_country`).
 
 Each country's part is the basin figure computed on results masked to that country (values
 of other countries' nodes, energy systems, generators and links set to 0), so the parts sum to
@@ -43,6 +45,7 @@ from nexusmodel.results.net_benefit import (
 )
 
 __all__ = [
+    "TRADE",
     "TRANSFER",
     "country_ledger",
     "countries",
@@ -55,6 +58,8 @@ HM3_PER_KM3 = 1000.0
 MUSD_PER_GWH_PER_USD_MWH = 1e-3
 #: the money the exchange moves between countries (MUSD): + to the upstream country
 TRANSFER = "compensation_transfer"
+#: what electricity traded over the lines is paid (MUSD): + to the sending country
+TRADE = "trade_transfer"
 
 
 def countries(ds: xr.Dataset) -> list[str]:
@@ -265,6 +270,52 @@ def _transfers(ds: xr.Dataset, year: int | None = None) -> dict[str, float]:
     return out
 
 
+def _trade(ds: xr.Dataset, basin: Basin | None, year: int | None = None) -> dict[str, float]:
+    """What electricity sent over the lines is paid (MUSD, discounted): the receiving country
+    pays the energy sent at the sending system's price (``energy_price``, the dual of its
+    balance), + to the sender. Exchange deliveries over a payer's lines to the upstream
+    country are compensation, not trade: not paid."""
+    out: dict[str, float] = {}
+    if "interconnector_flow" not in ds or "energy_price" not in ds:
+        return out
+    system = _system_country(ds, basin)
+    step_disc, _year_disc = _discounts(ds)
+    in_year = np.ones(ds.sizes["time"], dtype=bool) if year is None else _years(ds) == year
+    price = {
+        str(c): np.nan_to_num(ds["energy_price"].sel(country=c).values)
+        for c in ds["country"].values.tolist()
+    }
+    # compensation still to be netted out of the payer -> upstream flows, by country and step
+    owed_left: dict[str, np.ndarray] = {}
+    upstream = ""
+    if "exchange_delivery" in ds:
+        upstream = _exchange_terms(ds)[0]
+        for c in ds["country"].values.tolist():
+            owed_left[str(c)] = np.nan_to_num(ds["exchange_delivery"].sel(country=c).values).copy()
+    for i, (a, b) in enumerate(
+        zip(
+            ds["interconnector_from"].values.tolist(),
+            ds["interconnector_to"].values.tolist(),
+            strict=True,
+        )
+    ):
+        flow = np.nan_to_num(ds["interconnector_flow"].values[i])
+        ca, cb = system.get(str(a), str(a)), system.get(str(b), str(b))
+        for sender, receiver, sent in (
+            (ca, cb, np.clip(flow, 0.0, None)),
+            (cb, ca, np.clip(-flow, 0.0, None)),
+        ):
+            if receiver == upstream and sender in owed_left:
+                netted = np.minimum(sent, owed_left[sender])
+                owed_left[sender] = owed_left[sender] - netted
+                sent = sent - netted
+            money = sent * price.get(sender, 0.0) * MUSD_PER_GWH_PER_USD_MWH * step_disc
+            total = float(money[in_year].sum())
+            out[sender] = out.get(sender, 0.0) + total
+            out[receiver] = out.get(receiver, 0.0) - total
+    return out
+
+
 def net_benefit_by_country(ds: xr.Dataset, basin: Basin, *, by_year: bool = False) -> pd.DataFrame:
     """Each country's part of every net-benefit and penalty term (MUSD, discounted), its
     ``compensation_transfer``, ``net_benefit_musd`` (the benefit parts and the transfer) and
@@ -284,7 +335,10 @@ def net_benefit_by_country(ds: xr.Dataset, basin: Basin, *, by_year: bool = Fals
                 part = _masked(masked, masks)
             values = net_benefit_parts(part, basin)
             values[TRANSFER] = _transfers(ds, y).get(c, 0.0)
-            values["net_benefit_musd"] = sum(values[k] for k in BENEFIT_PARTS) + values[TRANSFER]
+            values[TRADE] = _trade(ds, basin, y).get(c, 0.0)
+            values["net_benefit_musd"] = (
+                sum(values[k] for k in BENEFIT_PARTS) + values[TRANSFER] + values[TRADE]
+            )
             values["penalties_musd"] = sum(values[k] for k in PENALTY_PARTS)
             rows[c if y is None else (c, y)] = values
     frame = pd.DataFrame.from_dict(rows, orient="index")
@@ -318,7 +372,7 @@ def country_ledger(ds: xr.Dataset, basin: Basin | None = None) -> pd.DataFrame:
             out[column] = energy[column]
     if basin is not None:
         money = net_benefit_by_country(ds, basin)
-        for column in (*BENEFIT_PARTS, TRANSFER, "net_benefit_musd", "penalties_musd"):
+        for column in (*BENEFIT_PARTS, TRANSFER, TRADE, "net_benefit_musd", "penalties_musd"):
             name = column if column.endswith("_musd") else f"{column}_musd"
             out[name] = money[column].reindex(names)
     return out
