@@ -26,14 +26,15 @@ keep weight 1. While one country decides, the others' terms keep a small weight
 
 A country's **welfare** is its net benefit minus its penalties (MUSD, discounted as the
 run: :func:`nexusmodel.results.ledgers.net_benefit_by_country`): what the objective values.
-A scenario's water-for-energy exchange binds both solves; run without one to compare
-agreements with no agreement.
+On its own, a country trades no electricity with the others over the lines of a power
+system (its outside trade stays). A scenario's water-for-energy exchange is left out of
+both: the side payments take the agreement's place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import pandas as pd
@@ -59,6 +60,11 @@ def variable_country(basin: Basin) -> Callable[[object], str]:
     nodes = {n.id: n.country for n in basin.spec.nodes}
     links = {link.id: nodes.get(link.to, "") for link in basin.links}
     countries = set(nodes.values())
+    # a power system's generators (their system's country) and lines (the sender's)
+    for g in getattr(basin.spec, "generators", None) or []:
+        links[g.id] = nodes.get(g.energy_system, "")
+    for line in getattr(basin.spec, "interconnectors", None) or []:
+        links[line.id] = nodes.get(line.from_, "")
 
     def of(var: object) -> str:
         index = var.index()  # type: ignore[attr-defined]
@@ -221,10 +227,17 @@ def cooperation(
     unknown = sorted(set(order) - set(nodes.values()))
     if unknown:
         raise InputError([Problem("cooperation order", f"countries {unknown} have no node")])
+    if basin.policy.exchange is not None:  # side payments take the agreement's place
+        basin = basin.with_policy(replace(basin.policy, exchange=None))
     m = build_model(basin, options)
     ctx = m.context
     split = CountryObjective(m, basin)
     together = extract_results(m, solve(m, options))
+    lines = getattr(m, "interconnectors", None)
+    if lines is not None:  # on its own: no trade over the lines between the countries
+        for flows in (lines.forward, lines.backward):
+            for var in flows.values():
+                var.setub(0.0)
     border = {
         c: [link.id for link in basin.links if nodes[link.from_] == c and nodes[link.to] != c]
         for c in order

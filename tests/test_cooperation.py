@@ -110,3 +110,14 @@ def test_proportional_shares():
     """Alone 10 and 30, together 5 and 55: surplus 20 shared 1:3 -> 15 and 45."""
     pay = side_payments({"A": 10.0, "B": 30.0}, {"A": 5.0, "B": 55.0}, "proportional")
     assert pay == pytest.approx({"A": 10.0, "B": -10.0})
+
+
+def test_an_exchange_is_left_out_side_payments_take_its_place():
+    from test_exchange import two_countries
+
+    options = ModelOptions(discount_rate=0.0)
+    with_exchange = cooperation(two_countries(hard=True), options)
+    without = cooperation(two_countries(), options)
+    assert with_exchange.together == pytest.approx(without.together, abs=TOL)
+    assert with_exchange.alone == pytest.approx(without.alone, abs=TOL)
+    assert "exchange_owed" not in with_exchange.together_results
