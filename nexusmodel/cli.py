@@ -292,6 +292,9 @@ def compare(
     compared = _run_with_progress(list(items), years)
     for table in _key_results_tables("Key results (per year of the horizon)", compared):
         console.print(table)
+    ledgers = compared.ledgers()  # issue 12: who gains and who pays, by country
+    ledgers.index = ledgers.index.map(" ".join).rename("country, item")
+    console.print(_table("Ledgers by country (a year; money over the horizon)", ledgers, "{:,.2f}"))
     if output is not None:
         path = write_results(compared.cube(), output)
         console.print(

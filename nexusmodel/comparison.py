@@ -42,6 +42,9 @@ class Compared:
     def cube(self) -> xr.Dataset:
         return scenario_cube(self.names, self.results)
 
+    def ledgers(self) -> pd.DataFrame:
+        return ledger_table(self.names, self.results)
+
 
 def _labels(items: Sequence[str | Path | Scenario]) -> list[str]:
     """Scenario names or file stems, made unique (``a``, ``a.nc`` -> ``a``, ``a (2)``)."""
@@ -152,6 +155,41 @@ def key_results_table(names: Sequence[str], results: Sequence[xr.Dataset]) -> pd
     frame.index = pd.Index(list(frame.index), name="key result")
     frame.insert(0, "unit", [KEY_RESULTS.get(k, "") for k in frame.index])
     return frame
+
+
+#: the country ledger's rows :func:`ledger_table` shows (:mod:`nexusmodel.results.ledgers`)
+LEDGER_ITEMS = (
+    "water_received_km3_per_yr",
+    "water_passed_km3_per_yr",
+    "exchange_received_gwh_per_yr",
+    "exchange_delivered_gwh_per_yr",
+    "compensation_owed_gwh_per_yr",
+    "compensation_paid_gwh_per_yr",
+    "compensation_transfer_musd",
+    "trade_transfer_musd",
+    "net_benefit_musd",
+)
+
+
+def ledger_table(names: Sequence[str], results: Sequence[xr.Dataset]) -> pd.DataFrame:
+    """The country ledgers side by side: rows (country, item of :data:`LEDGER_ITEMS`),
+    a column per scenario. The money items need the run's basin (found from the results'
+    attributes, as the report finds it); without it they are NaN."""
+    from nexusmodel.report.runs import load_run
+    from nexusmodel.results.ledgers import country_ledger
+
+    columns = {}
+    for name, ds in zip(names, results, strict=True):
+        basin = load_run(ds)[0].basin
+        try:
+            frame = country_ledger(ds, basin)
+        except KeyError:  # a basin that is not the run's
+            frame = country_ledger(ds)
+        frame = frame.reindex(columns=list(LEDGER_ITEMS))
+        columns[name] = frame.stack(future_stack=True)
+    table = pd.DataFrame(columns)
+    table.index.names = ["country", "item"]
+    return table
 
 
 def differences(table: pd.DataFrame) -> pd.DataFrame:

@@ -41,6 +41,8 @@ __all__ = [
     "WINTER_MONTHS",
     "MissingVariableError",
     "agricultural_income",
+    "co2_emissions",
+    "energy_security",
     "env_compliance",
     "food_production",
     "hashimoto",
@@ -453,6 +455,46 @@ def thermal_replacement(ds: xr.Dataset) -> xr.Dataset:
             ),
         }
     )
+
+
+def energy_security(ds: xr.Dataset) -> xr.Dataset:
+    """Energy security by country (the results' ``country`` dim):
+
+    * ``unserved_energy``: mean annual ``unserved_energy`` (GWh/yr);
+    * ``winter_imports``, ``winter_demand``: mean annual ``imports`` and ``energy_demand``
+      in October-March (GWh/yr);
+    * ``winter_import_dependence``: 100 x winter imports / winter demand (%; NaN without
+      winter demand). Imports are trade with systems outside the model.
+    """
+    years = _n_years(ds)
+    winter = np.flatnonzero(_season_mask(ds, "winter"))
+    imports = _var(ds, "imports").fillna(0.0).isel(time=winter).sum("time") / years
+    demand = _var(ds, "energy_demand").fillna(0.0).isel(time=winter).sum("time") / years
+    return xr.Dataset(
+        {
+            "unserved_energy": _units(
+                _var(ds, "unserved_energy").fillna(0.0).sum("time") / years,
+                "GWh/yr",
+                "mean annual unserved energy",
+            ),
+            "winter_imports": _units(imports, "GWh/yr", "mean annual winter imports"),
+            "winter_demand": _units(demand, "GWh/yr", "mean annual winter electricity demand"),
+            "winter_import_dependence": _units(
+                100.0 * _ratio(imports, demand), "%", "winter imports / winter demand"
+            ),
+        }
+    )
+
+
+def co2_emissions(ds: xr.Dataset) -> xr.DataArray:
+    """Mean annual CO2 from thermal generation by country (kt CO2/yr), from the results'
+    ``co2_emissions`` (country, time; kt per step) when the power system gives it; NaN for
+    every country of ``thermal`` when the results have no emissions."""
+    if "co2_emissions" not in ds.variables:
+        co2 = _var(ds, "thermal").isel(time=0, drop=True) * np.nan
+    else:
+        co2 = ds["co2_emissions"].fillna(0.0).sum("time") / _n_years(ds)
+    return _units(co2, "kt/yr", "mean annual CO2 from thermal generation", "co2_emissions")
 
 
 # ---------------------------------------------------------------------------------------

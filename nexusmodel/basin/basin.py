@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -170,10 +170,16 @@ class Policy:
     min_releases: tuple[MinRelease, ...] = ()
     spill_caps: tuple[SpillCap, ...] = ()
     withdrawal_limits: tuple[WithdrawalLimit, ...] = ()
+    #: the water-for-energy exchange (``model.components.exchange``), a scenario schema object
+    exchange: Any = None
 
     def __bool__(self) -> bool:
         return bool(
-            self.season_shares or self.min_releases or self.spill_caps or self.withdrawal_limits
+            self.season_shares
+            or self.min_releases
+            or self.spill_caps
+            or self.withdrawal_limits
+            or self.exchange is not None
         )
 
 

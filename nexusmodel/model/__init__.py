@@ -13,6 +13,7 @@ from nexusmodel.model.components import (
     demand,
     energy_system,
     environment,
+    exchange,
     generators,
     hydropower,
     interconnectors,
@@ -47,6 +48,7 @@ COMPONENTS = (
     release_rules,
     split,
     withdrawal_limits,
+    exchange,
     energy_system,
 )
 

@@ -57,6 +57,7 @@ from nexusmodel.report.figures import (
 from nexusmodel.report.formatting import esc, format_number, row_digits, shown_path
 from nexusmodel.report.glossary import glossary_section
 from nexusmodel.report.headline import HEADLINE_GROUPS, headline_section
+from nexusmodel.report.ledgers import ledgers_section
 from nexusmodel.report.runs import ReportRun, as_basin, load_results_file, load_run, unique_labels
 from nexusmodel.report.sources import sources_section
 
@@ -166,6 +167,12 @@ def build_report(
             ("glossary", "Glossary"),
         )
     )
+    ledger_tables = ledgers_section(runs)  # who gains and who pays (issue 12)
+    ledgers = (
+        f'<section id="ledgers"><h2>Who gains and who pays</h2>\n{ledger_tables}\n</section>'
+        if ledger_tables
+        else ""
+    )
     dry_tables = dry_years_section(runs)
     dry = (
         '<section id="dry-years"><h2>Dry years</h2>\n<p>The years of least natural inflow '
@@ -204,6 +211,7 @@ def build_report(
 <section id="headline-results"><h2 id="headline-title">Headline results</h2>
 {headline_section(runs, keys)}
 </section>
+{ledgers}
 {dry}
 <section id="figures"><h2>Figures</h2>
 {figures_html}

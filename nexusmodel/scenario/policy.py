@@ -85,4 +85,5 @@ def apply_network_policy(basin: Basin, scenario: Scenario) -> Basin:
         )
         for country, rule in policy.withdrawal_limits.items()
     )
-    return new.with_policy(Policy(shares, tuple(releases), caps, limits))
+    exchange = policy.water_energy_exchange
+    return new.with_policy(Policy(shares, tuple(releases), caps, limits, exchange))

@@ -340,6 +340,62 @@ class WithdrawalLimitSpec(Spec):
         return self
 
 
+WINTER = (10, 11, 12, 1, 2, 3)
+
+
+class WaterEnergyExchange(Spec):
+    """Summer water for winter energy, as the 1998 Syr Darya agreement wrote it.
+
+    The upstream reservoir's release in ``summer_months`` above what the upstream country
+    needs for itself (``own_summer_release_hm3`` a year, or ``own_summer_share_pct`` of its
+    annual release: the summer share of a reference rule such as the energy mode) is paid
+    for by the downstream countries (``shares_pct``, summing to 100) at ``gwh_per_hm3`` GWh
+    per hm3: in electricity delivered in ``winter_months`` of the same calendar year, or in
+    fuel worth ``price_usd_per_mwh`` per MWh-equivalent. ``hard``: the compensation must be
+    paid; soft: each unpaid MWh costs ``price_usd_per_mwh`` (the agreement's price).
+    ``max_delivery_mw`` caps each downstream country's deliveries (none: no cap);
+    ``from_own_plants``: deliveries come from the payer's own thermal plants (at most its
+    thermal generation of the step), not from imports passed on.
+    """
+
+    upstream_reservoir: str
+    summer_months: list[Month] = Field(default_factory=lambda: list(SUMMER), min_length=1)
+    winter_months: list[Month] = Field(default_factory=lambda: list(WINTER), min_length=1)
+    own_summer_release_hm3: NonNeg | None = None
+    own_summer_share_pct: Number | None = Field(None, ge=0, le=100)
+    gwh_per_hm3: NonNeg
+    compensation: Literal["electricity", "fuel"] = "electricity"
+    price_usd_per_mwh: NonNeg = 0.0
+    shares_pct: dict[str, NonNeg] = Field(min_length=1)  # downstream country -> share
+    hard: Flag = True
+    max_delivery_mw: NonNeg | None = None
+    from_own_plants: Flag = True  # deliveries at most the payer's own thermal generation
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WaterEnergyExchange:
+        if (self.own_summer_release_hm3 is None) == (self.own_summer_share_pct is None):
+            raise ValueError(
+                "give exactly one of own_summer_release_hm3 (a volume a year) or "
+                "own_summer_share_pct (the summer share of a reference rule)"
+            )
+        for name in ("summer_months", "winter_months"):
+            months = getattr(self, name)
+            repeated = sorted({m for m in months if months.count(m) > 1})
+            if repeated:
+                raise ValueError(f"{name}: months {repeated} are listed more than once")
+        both = sorted(set(self.summer_months) & set(self.winter_months))
+        if both:
+            raise ValueError(f"month(s) {both} are in both summer_months and winter_months")
+        total = sum(self.shares_pct.values())
+        if abs(total - 100.0) > 1e-6:
+            raise ValueError(f"shares_pct {dict(self.shares_pct)} sum to {total:g}, not 100")
+        if self.compensation == "fuel" and self.price_usd_per_mwh <= 0:
+            raise ValueError("compensation 'fuel' needs price_usd_per_mwh > 0 (its value)")
+        if not self.hard and self.price_usd_per_mwh <= 0:
+            raise ValueError("a soft exchange (hard: false) needs price_usd_per_mwh > 0")
+        return self
+
+
 class Policy(Spec):
     """Efficiencies, ecological flows, release rules, agreements, spill caps, municipal
     priority, interstate withdrawal limits (by country)."""
@@ -351,6 +407,7 @@ class Policy(Spec):
     spill_caps: dict[str, SpillCapSpec] = Field(default_factory=dict)
     withdrawal_limits: dict[str, WithdrawalLimitSpec] = Field(default_factory=dict)  # by country
     municipal_priority: Literal["hard", "soft"] | None = None  # None: the solve options decide
+    water_energy_exchange: WaterEnergyExchange | None = None  # summer water for winter energy
 
 
 # --------------------------------------------------------------------------- infrastructure
